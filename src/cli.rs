@@ -1,0 +1,37 @@
+//! The command line: one subcommand per job, each handing over to its module.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// dsguard watches the DaemonSets of a Kubernetes cluster: which daemon pods should run on every
+/// node, which are scheduled there, which are ready, and which were lost with a failed node.
+#[derive(Debug, Parser)]
+#[command(name = "dsguard", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Evaluate a `kubectl get nodes,daemonsets,pods -A -o json` dump and report every gap.
+    Check(crate::check::CheckArgs),
+    /// Serve a simulated Kubernetes API server that plays a scenario.
+    Sim(crate::sim::SimArgs),
+}
+
+/// Parses the command line and runs the chosen subcommand; the process exit code comes back.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => crate::check::run(&args),
+        Command::Sim(args) => match crate::sim::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("dsguard sim: {error:#}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}

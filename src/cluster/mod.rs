@@ -1,0 +1,120 @@
+//! The slim model of the cluster: what dsguard keeps of Nodes, DaemonSets and Pods.
+//!
+//! Objects arrive from the Kubernetes API (a watch, or a `kubectl` dump for `dsguard check`) as
+//! full `k8s-openapi` structs. Each is projected here, at the edge, to a small struct that holds
+//! only what the coverage evaluation needs; the full object is dropped. Projection is the only
+//! place that knows the API's field names, and the only place where a malformed object is caught:
+//! it returns a [`ProjectionError`] naming the field, which callers count and skip.
+
+pub mod build;
+pub mod daemonset;
+pub mod node;
+pub mod pod;
+pub mod selector;
+
+use std::fmt;
+
+use serde::Serialize;
+
+pub use daemonset::{ControllerStatus, DaemonSetInfo, PlacementSpec};
+pub use node::{NodeHealth, NodeInfo, Taint, TaintEffect};
+pub use pod::{Deletion, PodInfo, PodPhase, PodReason};
+pub use selector::{LabelSelector, Labels, NodeSelectorRequirement, NodeSelectorTerm, Toleration};
+
+/// A moment in time, as the API reports it.
+pub type Timestamp = jiff::Timestamp;
+
+/// The label the DaemonSet controller puts on every daemon pod: the template generation.
+pub const POD_TEMPLATE_GENERATION_LABEL: &str = "pod-template-generation";
+/// The label the DaemonSet controller puts on every daemon pod: the hash of its revision.
+pub const CONTROLLER_REVISION_HASH_LABEL: &str = "controller-revision-hash";
+/// The annotation in which the DaemonSet keeps its template generation.
+pub const TEMPLATE_GENERATION_ANNOTATION: &str = "deprecated.daemonset.template.generation";
+/// Prefix of the annotations dsguard reads from DaemonSets and nodes.
+pub const DSGUARD_ANNOTATION_PREFIX: &str = "dsguard.io/";
+
+/// Namespace and name of a namespaced object.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ObjectKey {
+    /// The object's namespace.
+    pub namespace: String,
+    /// The object's name.
+    pub name: String,
+}
+
+impl ObjectKey {
+    /// Builds a key from its two parts.
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// Why an API object could not be projected to the slim model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProjectionError {
+    /// A field the model cannot do without is absent or empty.
+    #[error("{kind} {name} has no {field}")]
+    MissingField {
+        /// The object's kind.
+        kind: &'static str,
+        /// The object's name, or `<unnamed>`.
+        name: String,
+        /// The JSON path of the field.
+        field: &'static str,
+    },
+}
+
+impl ProjectionError {
+    /// A fixed label value for metrics.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Self::MissingField { .. } => "missing_field",
+        }
+    }
+}
+
+/// The name of an object for error messages, or `<unnamed>`.
+fn display_name(name: Option<&String>) -> String {
+    name.cloned().unwrap_or_else(|| "<unnamed>".to_owned())
+}
+
+/// Converts an API timestamp to ours.
+fn ts(time: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>) -> Option<Timestamp> {
+    time.map(|t| t.0)
+}
+
+/// A required, non-empty name from object metadata.
+fn required_name(
+    kind: &'static str,
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> Result<String, ProjectionError> {
+    match meta.name.as_deref() {
+        Some(name) if !name.is_empty() => Ok(name.to_owned()),
+        _ => Err(ProjectionError::MissingField {
+            kind,
+            name: display_name(None),
+            field: "metadata.name",
+        }),
+    }
+}
+
+/// The annotations of an object that dsguard reads (`dsguard.io/…`), nothing else.
+fn dsguard_annotations(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> Labels {
+    meta.annotations
+        .iter()
+        .flatten()
+        .filter(|(k, _)| k.starts_with(DSGUARD_ANNOTATION_PREFIX))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}

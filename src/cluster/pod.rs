@@ -1,0 +1,300 @@
+//! The slim Pod: its owner, its node, and what its status says about starting and readiness.
+
+use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
+use serde::Serialize;
+
+use super::{
+    CONTROLLER_REVISION_HASH_LABEL, Labels, ObjectKey, POD_TEMPLATE_GENERATION_LABEL,
+    ProjectionError, Timestamp, required_name, ts,
+};
+
+/// The field the DaemonSet controller pins a pod to its node with, in the pod's node affinity.
+const NODE_NAME_FIELD: &str = "metadata.name";
+
+/// A pod's phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum PodPhase {
+    /// Not all containers have started (includes unscheduled pods).
+    Pending,
+    /// Bound to a node, containers started.
+    Running,
+    /// All containers terminated successfully.
+    Succeeded,
+    /// All containers terminated, at least one in failure.
+    Failed,
+    /// The phase is absent or unknown.
+    Unknown,
+}
+
+impl PodPhase {
+    fn parse(phase: Option<&str>) -> Self {
+        match phase {
+            Some("Pending") | None => Self::Pending,
+            Some("Running") => Self::Running,
+            Some("Succeeded") => Self::Succeeded,
+            Some("Failed") => Self::Failed,
+            Some(_) => Self::Unknown,
+        }
+    }
+}
+
+/// A machine-readable reason with its human message, as the API reports them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PodReason {
+    /// The reason, e.g. `Unschedulable`, `ImagePullBackOff`, `CrashLoopBackOff`.
+    pub reason: String,
+    /// The message, e.g. `0/8 nodes are available: 1 Insufficient cpu.`.
+    pub message: Option<String>,
+}
+
+/// A graceful deletion in progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deletion {
+    /// `metadata.deletionTimestamp`: the moment the grace period ends.
+    pub deadline: Timestamp,
+    /// `metadata.deletionGracePeriodSeconds`.
+    pub grace_seconds: i64,
+}
+
+/// The slim Pod.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodInfo {
+    /// Namespace and name.
+    pub key: ObjectKey,
+    /// The pod's UID.
+    pub uid: Option<String>,
+    /// When it was created.
+    pub created: Option<Timestamp>,
+    /// The pod's labels (matched against DaemonSet selectors).
+    pub labels: Labels,
+    /// Name and UID of the DaemonSet in its controller owner reference, if it has one.
+    pub owner: Option<(String, Option<String>)>,
+    /// `spec.nodeName` once bound.
+    pub node_name: Option<String>,
+    /// The node the DaemonSet controller pinned it to through `matchFields metadata.name In`.
+    pub pinned_node: Option<String>,
+    /// `status.phase`.
+    pub phase: PodPhase,
+    /// Whether the Ready condition is `True`.
+    pub ready: bool,
+    /// When the Ready condition last changed.
+    pub ready_since: Option<Timestamp>,
+    /// Why the scheduler has not placed it (`PodScheduled=False`).
+    pub unschedulable: Option<PodReason>,
+    /// The first waiting container's reason (init containers first).
+    pub waiting: Option<PodReason>,
+    /// A graceful deletion in progress.
+    pub deletion: Option<Deletion>,
+    /// The `pod-template-generation` label.
+    pub template_generation: Option<String>,
+    /// The `controller-revision-hash` label.
+    pub revision_hash: Option<String>,
+}
+
+impl PodInfo {
+    /// Projects an API Pod.
+    pub fn from_api(pod: &Pod) -> Result<Self, ProjectionError> {
+        let name = required_name("Pod", &pod.metadata)?;
+        let spec = pod.spec.as_ref();
+        let status = pod.status.as_ref();
+        let condition = |type_: &str| {
+            status
+                .and_then(|s| s.conditions.as_ref())
+                .and_then(|cs| cs.iter().find(|c| c.type_ == type_))
+        };
+        let ready = condition("Ready");
+        let scheduled = condition("PodScheduled");
+        let labels = pod.metadata.labels.clone().unwrap_or_default();
+        let waiting = status.and_then(|s| {
+            let init = s.init_container_statuses.iter().flatten();
+            first_waiting(init.chain(s.container_statuses.iter().flatten()))
+        });
+        Ok(Self {
+            key: ObjectKey::new(pod.metadata.namespace.clone().unwrap_or_default(), name),
+            uid: pod.metadata.uid.clone(),
+            created: ts(pod.metadata.creation_timestamp.as_ref()),
+            owner: pod
+                .metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .find(|o| o.controller == Some(true) && o.kind == "DaemonSet")
+                .map(|o| {
+                    (
+                        o.name.clone(),
+                        Some(o.uid.clone()).filter(|u| !u.is_empty()),
+                    )
+                }),
+            node_name: spec
+                .and_then(|s| s.node_name.clone())
+                .filter(|n| !n.is_empty()),
+            pinned_node: spec.and_then(pinned_node),
+            phase: PodPhase::parse(status.and_then(|s| s.phase.as_deref())),
+            ready: ready.is_some_and(|c| c.status == "True"),
+            ready_since: ready.and_then(|c| ts(c.last_transition_time.as_ref())),
+            unschedulable: scheduled
+                .filter(|c| c.status == "False")
+                .map(|c| PodReason {
+                    reason: c
+                        .reason
+                        .clone()
+                        .unwrap_or_else(|| "Unschedulable".to_owned()),
+                    message: c.message.clone(),
+                }),
+            waiting,
+            deletion: pod.metadata.deletion_timestamp.as_ref().map(|t| Deletion {
+                deadline: t.0,
+                grace_seconds: pod.metadata.deletion_grace_period_seconds.unwrap_or(0),
+            }),
+            template_generation: labels.get(POD_TEMPLATE_GENERATION_LABEL).cloned(),
+            revision_hash: labels.get(CONTROLLER_REVISION_HASH_LABEL).cloned(),
+            labels,
+        })
+    }
+
+    /// The node this pod belongs to, as the controller's `GetTargetNodeName` decides: the bound
+    /// node, or while unbound, the node pinned in its affinity.
+    pub fn target_node(&self) -> Option<&str> {
+        self.node_name.as_deref().or(self.pinned_node.as_deref())
+    }
+
+    /// Whether the pod has finished (`Succeeded` or `Failed`).
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.phase, PodPhase::Succeeded | PodPhase::Failed)
+    }
+
+    /// Whether the DaemonSet controller counts it: it skips pods that are both terminal and being
+    /// deleted (`getNodesToDaemonPods` with `includeDeletedTerminal = false`).
+    pub fn counted_by_controller(&self) -> bool {
+        !(self.is_terminal() && self.deletion.is_some())
+    }
+
+    /// Whether the pod is available: ready for at least `min_ready_seconds` (`IsPodAvailable`).
+    pub fn is_available(&self, min_ready_seconds: i64, now: Timestamp) -> bool {
+        self.available_from(min_ready_seconds)
+            .is_some_and(|t| t < now || min_ready_seconds == 0)
+    }
+
+    /// The moment after which the pod counts as available, if it is ready.
+    pub fn available_from(&self, min_ready_seconds: i64) -> Option<Timestamp> {
+        if !self.ready {
+            return None;
+        }
+        if min_ready_seconds == 0 {
+            return Some(Timestamp::MIN);
+        }
+        let since = self.ready_since?;
+        since
+            .checked_add(jiff::SignedDuration::from_secs(min_ready_seconds))
+            .ok()
+    }
+}
+
+/// The node named by the controller's `matchFields metadata.name In [node]` term
+/// (`GetTargetNodeName`): the first such requirement with exactly one value.
+fn pinned_node(spec: &k8s_openapi::api::core::v1::PodSpec) -> Option<String> {
+    let terms = &spec
+        .affinity
+        .as_ref()?
+        .node_affinity
+        .as_ref()?
+        .required_during_scheduling_ignored_during_execution
+        .as_ref()?
+        .node_selector_terms;
+    terms
+        .iter()
+        .flat_map(|t| t.match_fields.iter().flatten())
+        .find(|r| r.key == NODE_NAME_FIELD && r.operator == "In")
+        .and_then(|r| match r.values.as_deref() {
+            Some([node]) => Some(node.clone()),
+            _ => None,
+        })
+}
+
+fn first_waiting<'a>(statuses: impl Iterator<Item = &'a ContainerStatus>) -> Option<PodReason> {
+    statuses
+        .filter_map(|c| c.state.as_ref()?.waiting.as_ref())
+        .find_map(|w| {
+            Some(PodReason {
+                reason: w.reason.clone().filter(|r| !r.is_empty())?,
+                message: w.message.clone(),
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(json: serde_json::Value) -> PodInfo {
+        PodInfo::from_api(&serde_json::from_value(json).expect("test pod")).expect("projection")
+    }
+
+    #[test]
+    fn pending_daemon_pod_belongs_to_the_node_pinned_in_its_affinity() {
+        let p = pod(serde_json::json!({
+            "metadata": {"name": "agent-x", "namespace": "ns",
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent", "uid": "u", "controller": true}]},
+            "spec": {"containers": [], "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["w-9"]}]}]}}}},
+            "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
+                "reason": "Unschedulable", "message": "0/8 nodes are available: 1 Insufficient cpu."}]}
+        }));
+        assert_eq!(p.node_name, None);
+        assert_eq!(p.target_node(), Some("w-9"));
+        assert_eq!(p.owner, Some(("agent".to_owned(), Some("u".to_owned()))));
+        let reason = p.unschedulable.unwrap();
+        assert_eq!(reason.reason, "Unschedulable");
+        assert!(reason.message.unwrap().contains("Insufficient cpu"));
+    }
+
+    #[test]
+    fn pod_without_node_or_pin_has_no_target() {
+        let p = pod(serde_json::json!({"metadata": {"name": "loose"}, "spec": {"containers": []}}));
+        assert_eq!(p.target_node(), None);
+        assert_eq!(p.phase, PodPhase::Pending);
+    }
+
+    #[test]
+    fn owner_that_is_not_a_daemonset_controller_is_ignored() {
+        let p = pod(
+            serde_json::json!({"metadata": {"name": "p", "ownerReferences": [
+            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "u", "controller": true},
+            {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "ds", "uid": "v"}]}}),
+        );
+        assert_eq!(p.owner, None);
+    }
+
+    #[test]
+    fn waiting_reason_prefers_init_containers_and_deletion_is_kept() {
+        let p = pod(serde_json::json!({
+            "metadata": {"name": "p", "deletionTimestamp": "2026-11-22T00:12:44Z", "deletionGracePeriodSeconds": 30},
+            "spec": {"nodeName": "w-1", "containers": []},
+            "status": {"phase": "Pending",
+                "initContainerStatuses": [{"name": "i", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
+                    "state": {"waiting": {"reason": "ErrImagePull", "message": "pull failed"}}}],
+                "containerStatuses": [{"name": "c", "image": "c", "imageID": "", "ready": false, "restartCount": 0,
+                    "state": {"waiting": {"reason": "PodInitializing"}}}]}
+        }));
+        assert_eq!(p.waiting.unwrap().reason, "ErrImagePull");
+        let deletion = p.deletion.unwrap();
+        assert_eq!(deletion.grace_seconds, 30);
+        assert_eq!(deletion.deadline.to_string(), "2026-11-22T00:12:44Z");
+    }
+
+    #[test]
+    fn availability_follows_min_ready_seconds() {
+        let p = pod(serde_json::json!({
+            "metadata": {"name": "p"},
+            "status": {"phase": "Running", "conditions": [
+                {"type": "Ready", "status": "True", "lastTransitionTime": "2026-11-22T00:00:00Z"}]}
+        }));
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        assert!(p.is_available(0, at("2026-11-22T00:00:00Z")));
+        assert!(
+            !p.is_available(60, at("2026-11-22T00:01:00Z")),
+            "exactly minReadySeconds is not yet available"
+        );
+        assert!(p.is_available(60, at("2026-11-22T00:01:01Z")));
+    }
+}

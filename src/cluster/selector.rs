@@ -1,0 +1,217 @@
+//! Selectors and tolerations as the slim model keeps them.
+//!
+//! Label selectors (a DaemonSet's `spec.selector`) are matched here, because claiming a pod for a
+//! DaemonSet is part of building the model. Node selector terms and tolerations are only stored
+//! here; their semantics (the scheduler's rules) live in `coverage::affinity` and
+//! `coverage::tolerations`, next to the placement code that uses them.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
+
+use super::TaintEffect;
+
+/// Labels of an object, sorted by key.
+pub type Labels = BTreeMap<String, String>;
+
+/// A label selector (`matchLabels` and `matchExpressions`), as `metav1.LabelSelector`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LabelSelector {
+    /// Labels that must be present with exactly these values.
+    pub match_labels: Labels,
+    /// Requirements that must all hold.
+    pub match_expressions: Vec<LabelRequirement>,
+}
+
+/// One `matchExpressions` entry of a label selector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelRequirement {
+    /// The label key.
+    pub key: String,
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`; anything else matches nothing.
+    pub operator: String,
+    /// The values for `In` and `NotIn`.
+    pub values: Vec<String>,
+}
+
+impl LabelSelector {
+    /// Projects an API label selector.
+    pub fn from_api(selector: &meta::LabelSelector) -> Self {
+        Self {
+            match_labels: selector.match_labels.clone().unwrap_or_default(),
+            match_expressions: selector
+                .match_expressions
+                .iter()
+                .flatten()
+                .map(|e| LabelRequirement {
+                    key: e.key.clone(),
+                    operator: e.operator.clone(),
+                    values: e.values.clone().unwrap_or_default(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether `labels` satisfy the selector, with the semantics of `LabelSelectorAsSelector`:
+    /// an empty selector matches everything; an invalid requirement matches nothing.
+    pub fn matches(&self, labels: &Labels) -> bool {
+        self.match_labels
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(v))
+            && self.match_expressions.iter().all(|r| r.matches(labels))
+    }
+}
+
+impl LabelRequirement {
+    fn matches(&self, labels: &Labels) -> bool {
+        let value = labels.get(&self.key);
+        match self.operator.as_str() {
+            "In" => !self.values.is_empty() && value.is_some_and(|v| self.values.contains(v)),
+            "NotIn" => !self.values.is_empty() && value.is_none_or(|v| !self.values.contains(v)),
+            "Exists" => self.values.is_empty() && value.is_some(),
+            "DoesNotExist" => self.values.is_empty() && value.is_none(),
+            _ => false,
+        }
+    }
+}
+
+/// One term of a node selector (`nodeSelectorTerms[]`): all of its requirements must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeSelectorTerm {
+    /// Requirements on node labels.
+    pub match_expressions: Vec<NodeSelectorRequirement>,
+    /// Requirements on node fields (only `metadata.name` is supported by Kubernetes).
+    pub match_fields: Vec<NodeSelectorRequirement>,
+}
+
+/// One requirement of a node selector term, kept as written; parsed in `coverage::affinity`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeSelectorRequirement {
+    /// The label key, or the field path for `matchFields`.
+    pub key: String,
+    /// `In`, `NotIn`, `Exists`, `DoesNotExist`, `Gt` or `Lt`.
+    pub operator: String,
+    /// The operator's values.
+    pub values: Vec<String>,
+}
+
+impl NodeSelectorTerm {
+    /// Projects an API node selector term.
+    pub fn from_api(term: &core::NodeSelectorTerm) -> Self {
+        let project = |reqs: &Option<Vec<core::NodeSelectorRequirement>>| {
+            reqs.iter()
+                .flatten()
+                .map(|r| NodeSelectorRequirement {
+                    key: r.key.clone(),
+                    operator: r.operator.clone(),
+                    values: r.values.clone().unwrap_or_default(),
+                })
+                .collect()
+        };
+        Self {
+            match_expressions: project(&term.match_expressions),
+            match_fields: project(&term.match_fields),
+        }
+    }
+}
+
+/// A pod toleration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Toleration {
+    /// The taint key it tolerates; empty means every key.
+    pub key: String,
+    /// `Equal` (also when empty), `Exists`, or something unknown that tolerates nothing.
+    pub operator: String,
+    /// The taint value for `Equal`.
+    pub value: String,
+    /// The taint effect it tolerates; `None` means every effect.
+    pub effect: Option<TaintEffect>,
+}
+
+impl Toleration {
+    /// Projects an API toleration.
+    pub fn from_api(t: &core::Toleration) -> Self {
+        Self {
+            key: t.key.clone().unwrap_or_default(),
+            operator: t.operator.clone().unwrap_or_default(),
+            value: t.value.clone().unwrap_or_default(),
+            effect: t
+                .effect
+                .as_deref()
+                .filter(|e| !e.is_empty())
+                .map(TaintEffect::parse),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn req(key: &str, op: &str, values: &[&str]) -> LabelRequirement {
+        LabelRequirement {
+            key: key.to_owned(),
+            operator: op.to_owned(),
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn empty_selector_matches_everything() {
+        assert!(LabelSelector::default().matches(&labels(&[("a", "b")])));
+        assert!(LabelSelector::default().matches(&Labels::new()));
+    }
+
+    #[test]
+    fn match_labels_and_expressions_must_all_hold() {
+        let selector = LabelSelector {
+            match_labels: labels(&[("app", "agent")]),
+            match_expressions: vec![
+                req("tier", "In", &["node", "infra"]),
+                req("old", "DoesNotExist", &[]),
+            ],
+        };
+        assert!(selector.matches(&labels(&[("app", "agent"), ("tier", "node")])));
+        assert!(!selector.matches(&labels(&[("app", "agent"), ("tier", "web")])));
+        assert!(!selector.matches(&labels(&[("app", "agent"), ("tier", "node"), ("old", "")])));
+        assert!(!selector.matches(&labels(&[("tier", "node")])));
+    }
+
+    #[test]
+    fn invalid_requirements_match_nothing() {
+        let empty_in = LabelSelector {
+            match_expressions: vec![req("a", "In", &[])],
+            ..Default::default()
+        };
+        assert!(!empty_in.matches(&labels(&[("a", "")])));
+        let exists_with_values = LabelSelector {
+            match_expressions: vec![req("a", "Exists", &["x"])],
+            ..Default::default()
+        };
+        assert!(!exists_with_values.matches(&labels(&[("a", "x")])));
+        let unknown = LabelSelector {
+            match_expressions: vec![req("a", "Gt", &["1"])],
+            ..Default::default()
+        };
+        assert!(!unknown.matches(&labels(&[("a", "2")])));
+    }
+
+    #[test]
+    fn not_in_matches_an_absent_label() {
+        let selector = LabelSelector {
+            match_expressions: vec![req("zone", "NotIn", &["a"])],
+            ..Default::default()
+        };
+        assert!(selector.matches(&Labels::new()));
+        assert!(selector.matches(&labels(&[("zone", "b")])));
+        assert!(!selector.matches(&labels(&[("zone", "a")])));
+    }
+}
