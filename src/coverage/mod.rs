@@ -11,3 +11,13 @@ pub mod placement;
 pub mod tolerations;
 
 pub use placement::{CompiledPlacement, Exclusion, Placement};
+pub mod cell;
+pub mod counts;
+pub mod engine;
+pub mod grace;
+pub mod state;
+
+pub use cell::Cell;
+pub use engine::{Coverage, Transition};
+pub use grace::Settings;
+pub use state::CellState;

@@ -1,0 +1,384 @@
+//! One cell per (DaemonSet, node): its state, reason and `since`, its share of the controller's
+//! counts, and [`classify`], the pure function that computes a cell from the objects it depends
+//! on, the cell's previous value and the time.
+
+use jiff::SignedDuration;
+use serde::Serialize;
+
+use super::grace::{GracePeriods, Settings};
+use super::placement::Placement;
+use super::state::{CellState, waiting_reason_code};
+use crate::cluster::{DaemonSetInfo, NodeHealth, NodeInfo, PodInfo, Timestamp};
+
+/// A cell's share of the DaemonSet controller's status numbers (each 0 or 1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CellCounts {
+    /// The node counts in `desiredNumberScheduled`.
+    pub desired: bool,
+    /// …in `currentNumberScheduled`.
+    pub current: bool,
+    /// …in `numberReady`.
+    pub ready: bool,
+    /// …in `numberAvailable`.
+    pub available: bool,
+    /// …in `updatedNumberScheduled`.
+    pub updated: bool,
+    /// …in `numberMisscheduled`.
+    pub misscheduled: bool,
+}
+
+/// A (DaemonSet, node) cell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cell {
+    /// The state.
+    pub state: CellState,
+    /// A fixed reason code for the state (empty for healthy and excluded-by-default).
+    pub reason: &'static str,
+    /// Human detail: the scheduler's message, the kubelet's reason, the taint.
+    pub detail: Option<String>,
+    /// When the state began (gaps only).
+    pub since: Option<Timestamp>,
+    /// When the gap becomes actionable: `since` plus the state's grace period.
+    pub actionable_at: Option<Timestamp>,
+    /// Whether the gap was past its grace period when the cell was last evaluated.
+    pub actionable: bool,
+    /// The cell's share of the controller's counts.
+    pub counts: CellCounts,
+    /// The next moment at which the cell may change without any event.
+    pub next_check: Option<Timestamp>,
+    /// A daemon pod has been seen in this cell (tells `pod_lost` from `never`).
+    pub had_pod: bool,
+}
+
+impl Default for Cell {
+    fn default() -> Self {
+        Self {
+            state: CellState::Excluded,
+            reason: "",
+            detail: None,
+            since: None,
+            actionable_at: None,
+            actionable: false,
+            counts: CellCounts::default(),
+            next_check: None,
+            had_pod: false,
+        }
+    }
+}
+
+impl Cell {
+    /// Whether the gap is past its grace period at `now` (which may be later than the last
+    /// evaluation).
+    pub fn is_actionable(&self, now: Timestamp) -> bool {
+        self.actionable_at.is_some_and(|t| t <= now)
+    }
+}
+
+/// What a cell is computed from.
+pub struct CellInput<'a> {
+    /// The DaemonSet.
+    pub ds: &'a DaemonSetInfo,
+    /// Its grace periods (defaults with its annotations applied).
+    pub grace: &'a GracePeriods,
+    /// The node, `None` when it no longer exists.
+    pub node: Option<&'a NodeInfo>,
+    /// Placement of the DaemonSet on the node, `None` when the node no longer exists.
+    pub placement: Option<&'a Placement>,
+    /// The DaemonSet's pods that belong to this node.
+    pub pods: &'a [&'a PodInfo],
+}
+
+/// The state part of a classification, before `since` and grace are applied.
+struct Verdict {
+    state: CellState,
+    reason: &'static str,
+    detail: Option<String>,
+    /// When the state began, if the objects tell.
+    began: Option<Timestamp>,
+}
+
+impl Verdict {
+    fn new(state: CellState, reason: &'static str) -> Self {
+        Self {
+            state,
+            reason,
+            detail: None,
+            began: None,
+        }
+    }
+
+    fn detail(mut self, detail: Option<String>) -> Self {
+        self.detail = detail;
+        self
+    }
+
+    fn began(mut self, began: Option<Timestamp>) -> Self {
+        self.began = began;
+        self
+    }
+}
+
+/// Computes a cell. Pure: the same input, previous cell and time give the same cell, and
+/// classifying a cell again with its own output as `prev` changes nothing.
+pub fn classify(input: &CellInput<'_>, prev: &Cell, now: Timestamp, settings: &Settings) -> Cell {
+    let primary = controller_pod(input.pods);
+    let counts = controller_counts(input, primary, now);
+    let had_pod = prev.had_pod || !input.pods.is_empty();
+    let verdict = verdict(input, had_pod, now, settings);
+    let since = if !verdict.state.is_gap() {
+        None
+    } else if prev.state == verdict.state && prev.since.is_some() {
+        prev.since
+    } else {
+        Some(verdict.began.unwrap_or(now))
+    };
+    let actionable_at = since.map(|s| add(s, input.grace.for_state(verdict.state)));
+    let next_check = next_check(input, &verdict, actionable_at, primary, now, settings);
+    Cell {
+        state: verdict.state,
+        reason: verdict.reason,
+        detail: verdict.detail,
+        since,
+        actionable_at,
+        actionable: actionable_at.is_some_and(|t| t <= now),
+        counts,
+        next_check,
+        had_pod,
+    }
+}
+
+fn add(t: Timestamp, d: SignedDuration) -> Timestamp {
+    t.checked_add(d).unwrap_or(Timestamp::MAX)
+}
+
+/// The pod the controller looks at: among those it counts, bound ones first, then the oldest,
+/// then by name (`podByCreationTimestampAndPhase`).
+fn controller_pod<'a>(pods: &[&'a PodInfo]) -> Option<&'a PodInfo> {
+    pods.iter()
+        .copied()
+        .filter(|p| p.counted_by_controller())
+        .min_by(|a, b| {
+            (a.node_name.is_none(), a.created, &a.key.name).cmp(&(
+                b.node_name.is_none(),
+                b.created,
+                &b.key.name,
+            ))
+        })
+}
+
+/// The cell's share of `updateDaemonSetStatus`'s numbers.
+fn controller_counts(
+    input: &CellInput<'_>,
+    primary: Option<&PodInfo>,
+    now: Timestamp,
+) -> CellCounts {
+    let Some(placement) = input.placement else {
+        return CellCounts::default();
+    };
+    if !placement.should_run {
+        return CellCounts {
+            misscheduled: primary.is_some(),
+            ..CellCounts::default()
+        };
+    }
+    let Some(pod) = primary else {
+        return CellCounts {
+            desired: true,
+            ..CellCounts::default()
+        };
+    };
+    CellCounts {
+        desired: true,
+        current: true,
+        ready: pod.ready,
+        available: pod.is_available(input.ds.min_ready_seconds, now),
+        updated: input.ds.template_generation.is_some()
+            && pod.template_generation == input.ds.template_generation,
+        misscheduled: false,
+    }
+}
+
+fn verdict(input: &CellInput<'_>, had_pod: bool, now: Timestamp, settings: &Settings) -> Verdict {
+    if let Some(stuck) = stuck_terminating(input, now, settings) {
+        return stuck;
+    }
+    let (Some(node), Some(placement)) = (input.node, input.placement) else {
+        return match input.pods.first() {
+            Some(_) => Verdict::new(CellState::Orphaned, "node_gone"),
+            // The same as a cell never evaluated: a deleted node's other cells need no visit.
+            None => Verdict::new(CellState::Excluded, ""),
+        };
+    };
+    if node.is_down() {
+        return if placement.runs_when_node_ready || !input.pods.is_empty() {
+            let reason = match node.health {
+                NodeHealth::Unreachable => "node_unreachable",
+                _ => "node_not_ready",
+            };
+            Verdict::new(CellState::Stranded, reason).began(node.health_since)
+        } else {
+            excluded(placement)
+        };
+    }
+    let active = input
+        .pods
+        .iter()
+        .copied()
+        .filter(|p| p.counted_by_controller())
+        .min_by_key(|p| {
+            (
+                p.deletion.is_some(),
+                p.node_name.is_none(),
+                p.created,
+                &p.key.name,
+            )
+        });
+    match active {
+        Some(pod) if placement.should_continue_running => pod_verdict(pod),
+        Some(_) => {
+            let exclusion = placement.exclusion.as_ref();
+            let taint_added = match exclusion {
+                Some(super::Exclusion::Taint { key, .. }) => node
+                    .taints
+                    .iter()
+                    .find(|t| &t.key == key)
+                    .and_then(|t| t.added),
+                _ => None,
+            };
+            Verdict::new(CellState::Misscheduled, exclusion.map_or("", |e| e.code()))
+                .detail(exclusion.and_then(|e| e.detail()))
+                .began(taint_added)
+        }
+        None if placement.should_run => missing(input.ds, node, had_pod, now, settings),
+        None => excluded(placement),
+    }
+}
+
+fn excluded(placement: &Placement) -> Verdict {
+    let exclusion = placement.exclusion.as_ref();
+    Verdict::new(CellState::Excluded, exclusion.map_or("", |e| e.code()))
+        .detail(exclusion.and_then(|e| e.detail()))
+}
+
+/// A pod still present `termination_slack` after its deletion deadline.
+fn stuck_terminating(
+    input: &CellInput<'_>,
+    now: Timestamp,
+    settings: &Settings,
+) -> Option<Verdict> {
+    let stuck_at = input
+        .pods
+        .iter()
+        .filter_map(|p| p.deletion)
+        .map(|d| add(d.deadline, settings.termination_slack))
+        .filter(|t| *t <= now)
+        .min()?;
+    let reason = match input.node {
+        None => "node_gone",
+        Some(node) if node.is_out_of_service() => "node_out_of_service",
+        Some(node) => match node.health {
+            NodeHealth::Unreachable => "node_unreachable",
+            NodeHealth::NotReady => "node_not_ready",
+            NodeHealth::Ready => "node_ready",
+        },
+    };
+    Some(Verdict::new(CellState::StuckTerminating, reason).began(Some(stuck_at)))
+}
+
+fn missing(
+    ds: &DaemonSetInfo,
+    node: &NodeInfo,
+    had_pod: bool,
+    now: Timestamp,
+    settings: &Settings,
+) -> Verdict {
+    let is_new = node
+        .created
+        .is_some_and(|created| add(created, settings.new_node_window) > now);
+    let reason = if is_new {
+        "new_node"
+    } else if had_pod {
+        "pod_lost"
+    } else {
+        "never"
+    };
+    // The pod was due from the moment the node, its readiness and the DaemonSet all existed.
+    let due = [node.created, node.health_since, ds.created]
+        .into_iter()
+        .flatten()
+        .max();
+    Verdict::new(CellState::Missing, reason).began(if had_pod { None } else { due })
+}
+
+fn pod_verdict(pod: &PodInfo) -> Verdict {
+    let waiting = pod.waiting.as_ref();
+    let waiting_detail = waiting.map(|w| match &w.message {
+        Some(message) => format!("{}: {message}", w.reason),
+        None => w.reason.clone(),
+    });
+    if pod.is_terminal() {
+        let reason = if pod.phase == crate::cluster::PodPhase::Failed {
+            "pod_failed"
+        } else {
+            "pod_succeeded"
+        };
+        return Verdict::new(CellState::NotReady, reason);
+    }
+    if pod.ready {
+        return Verdict::new(CellState::Healthy, "");
+    }
+    if pod.node_name.is_none() || pod.phase == crate::cluster::PodPhase::Pending {
+        if let Some(unschedulable) = &pod.unschedulable {
+            let detail = unschedulable
+                .message
+                .clone()
+                .unwrap_or_else(|| unschedulable.reason.clone());
+            return Verdict::new(CellState::Pending, "unschedulable")
+                .detail(Some(detail))
+                .began(pod.created);
+        }
+        let reason = match (waiting, pod.node_name.is_none()) {
+            (Some(w), _) => waiting_reason_code(&w.reason),
+            (None, true) => "not_scheduled",
+            (None, false) => "starting",
+        };
+        return Verdict::new(CellState::Pending, reason)
+            .detail(waiting_detail)
+            .began(pod.created);
+    }
+    let reason = waiting.map_or("readiness", |w| waiting_reason_code(&w.reason));
+    Verdict::new(CellState::NotReady, reason)
+        .detail(waiting_detail)
+        .began(pod.ready_since)
+}
+
+/// The earliest future moment at which the cell can change without an event: its gap turning
+/// actionable, a deletion deadline passing, the pod turning available, the node ageing out of
+/// `new_node`.
+fn next_check(
+    input: &CellInput<'_>,
+    verdict: &Verdict,
+    actionable_at: Option<Timestamp>,
+    primary: Option<&PodInfo>,
+    now: Timestamp,
+    settings: &Settings,
+) -> Option<Timestamp> {
+    let deletions = input
+        .pods
+        .iter()
+        .filter_map(|p| p.deletion)
+        .map(|d| add(d.deadline, settings.termination_slack));
+    let available = primary.and_then(|p| p.available_from(input.ds.min_ready_seconds));
+    let new_node_ends = (verdict.reason == "new_node")
+        .then(|| input.node.and_then(|n| n.created))
+        .flatten()
+        .map(|created| add(created, settings.new_node_window));
+    deletions
+        .chain(
+            [actionable_at, available, new_node_ends]
+                .into_iter()
+                .flatten(),
+        )
+        .filter(|t| *t > now)
+        .min()
+}

@@ -1,0 +1,539 @@
+//! The incremental coverage engine.
+//!
+//! [`Coverage`] holds the slim objects and one [`Cell`] per (DaemonSet, node). Watchers call
+//! `apply_*` / `delete_*` with each event; each call re-evaluates only the cells the object can
+//! change (a node its row, a DaemonSet its column, a pod its cell) and records the cells whose
+//! state, reason or actionability changed as [`Transition`]s, which [`Coverage::take_transitions`]
+//! hands to the alert engine. Time-based changes (grace expiry, deletion deadlines, pods turning
+//! available, new nodes ageing) come from [`Coverage::tick`], which visits only the cells with a
+//! deadline due, never the healthy rest.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use serde::Serialize;
+use slab::Slab;
+
+use super::cell::{Cell, CellInput, classify};
+use super::counts::{DaemonSetCounts, NodeCounts, StateCounts};
+use super::grace::{AnnotationError, GracePeriods, Settings};
+use super::{CellState, CompiledPlacement};
+use crate::cluster::{DaemonSetInfo, NodeInfo, ObjectKey, PodInfo, Timestamp};
+
+/// A change of one cell, for the alert engine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Transition {
+    /// The DaemonSet.
+    pub daemonset: ObjectKey,
+    /// The node.
+    pub node: String,
+    /// The cell before.
+    pub from: CellSummary,
+    /// The cell after.
+    pub to: CellSummary,
+    /// When the change was observed.
+    pub at: Timestamp,
+}
+
+/// What a transition says about a cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct CellSummary {
+    /// The state.
+    pub state: CellState,
+    /// The reason code.
+    pub reason: &'static str,
+    /// Past its grace period.
+    pub actionable: bool,
+}
+
+/// Where a pod sits in the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    /// No DaemonSet claims it (yet).
+    Unclaimed,
+    /// Claimed, but neither bound nor pinned to a node: the controller ignores it.
+    Unassigned(usize),
+    /// In the cell of (DaemonSet, node).
+    Cell(usize, usize),
+}
+
+#[derive(Clone, Debug)]
+struct NodeSlot {
+    name: String,
+    /// `None` once the node is deleted while pods are still bound to it.
+    info: Option<NodeInfo>,
+    /// Pods in this node's cells.
+    pods: usize,
+    counts: NodeCounts,
+}
+
+#[derive(Clone, Debug, Default)]
+struct CellSlot {
+    cell: Cell,
+    pods: Vec<usize>,
+}
+
+#[derive(Clone, Debug)]
+struct DaemonSetSlot {
+    info: DaemonSetInfo,
+    placement: CompiledPlacement,
+    grace: GracePeriods,
+    annotation_errors: Vec<AnnotationError>,
+    /// Indexed by node slot.
+    cells: Vec<CellSlot>,
+    counts: DaemonSetCounts,
+    states: StateCounts,
+    unassigned: usize,
+}
+
+#[derive(Clone, Debug)]
+struct PodSlot {
+    info: PodInfo,
+    place: Place,
+}
+
+/// The coverage model: objects, cells, counts, timers and pending transitions.
+#[derive(Clone, Debug)]
+pub struct Coverage {
+    settings: Settings,
+    nodes: Slab<NodeSlot>,
+    node_ids: HashMap<String, usize>,
+    daemonsets: Slab<DaemonSetSlot>,
+    ds_ids: HashMap<ObjectKey, usize>,
+    pods: Slab<PodSlot>,
+    pod_ids: HashMap<ObjectKey, usize>,
+    /// Pods by the DaemonSet their owner reference names, whether or not it exists yet.
+    owned: HashMap<ObjectKey, HashSet<usize>>,
+    /// (when, DaemonSet slot, node slot): cells to re-evaluate at a moment.
+    timers: BTreeSet<(Timestamp, usize, usize)>,
+    /// Number of node slots every DaemonSet's `cells` covers.
+    width: usize,
+    transitions: Vec<Transition>,
+}
+
+impl Coverage {
+    /// An empty model.
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            nodes: Slab::new(),
+            node_ids: HashMap::new(),
+            daemonsets: Slab::new(),
+            ds_ids: HashMap::new(),
+            pods: Slab::new(),
+            pod_ids: HashMap::new(),
+            owned: HashMap::new(),
+            timers: BTreeSet::new(),
+            width: 0,
+            transitions: Vec::new(),
+        }
+    }
+
+    /// The settings the model evaluates with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Adds or updates a node and re-evaluates its row.
+    pub fn apply_node(&mut self, info: NodeInfo, now: Timestamp) {
+        let n = self.node_slot(&info.name);
+        self.nodes[n].info = Some(info);
+        self.evaluate_row(n, now);
+    }
+
+    /// Removes a node. Pods still bound to it stay, in cells that say so (`orphaned`).
+    pub fn delete_node(&mut self, name: &str, now: Timestamp) {
+        let Some(&n) = self.node_ids.get(name) else {
+            return;
+        };
+        self.nodes[n].info = None;
+        self.evaluate_row(n, now);
+        self.release_node_slot(n);
+    }
+
+    /// Adds or updates a DaemonSet, claims its pods and re-evaluates its column.
+    pub fn apply_daemonset(&mut self, info: DaemonSetInfo, now: Timestamp) {
+        let (grace, annotation_errors) = self.settings.grace.with_overrides(&info.annotations);
+        let placement = CompiledPlacement::compile(&info.placement);
+        let key = info.key.clone();
+        let d = match self.ds_ids.get(&key) {
+            Some(&d) => {
+                let slot = &mut self.daemonsets[d];
+                slot.info = info;
+                slot.placement = placement;
+                slot.grace = grace;
+                slot.annotation_errors = annotation_errors;
+                d
+            }
+            None => {
+                let d = self.daemonsets.insert(DaemonSetSlot {
+                    info,
+                    placement,
+                    grace,
+                    annotation_errors,
+                    cells: vec![CellSlot::default(); self.width],
+                    counts: DaemonSetCounts::default(),
+                    states: StateCounts::default(),
+                    unassigned: 0,
+                });
+                let states = &mut self.daemonsets[d].states;
+                states.apply(CellState::Excluded, self.width as i64);
+                self.ds_ids.insert(key.clone(), d);
+                d
+            }
+        };
+        // The selector or UID may have changed: re-decide every pod that names this DaemonSet.
+        let owned: Vec<usize> = self
+            .owned
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+        for p in owned {
+            self.replace_pod(p, now);
+        }
+        for n in 0..self.width {
+            if self.nodes.contains(n) {
+                self.evaluate(d, n, now);
+            }
+        }
+    }
+
+    /// Removes a DaemonSet; its cells close (every gap transitions to `excluded`).
+    pub fn delete_daemonset(&mut self, key: &ObjectKey, now: Timestamp) {
+        let Some(d) = self.ds_ids.remove(key) else {
+            return;
+        };
+        let slot = self.daemonsets.remove(d);
+        for (n, cell_slot) in slot.cells.into_iter().enumerate() {
+            let cell = cell_slot.cell;
+            if let Some(t) = cell.next_check {
+                self.timers.remove(&(t, d, n));
+            }
+            for p in cell_slot.pods {
+                self.pods[p].place = Place::Unclaimed;
+                self.nodes[n].pods -= 1;
+            }
+            if let Some(node) = self.nodes.get_mut(n) {
+                node.counts.apply(&cell.counts, -1);
+            }
+            if cell.state != CellState::Excluded {
+                self.record(&slot.info.key, n, &cell, &Cell::default(), now);
+            }
+        }
+        let owned: Vec<usize> = self.owned.get(key).into_iter().flatten().copied().collect();
+        for p in owned {
+            self.pods[p].place = Place::Unclaimed;
+        }
+        let tombstones: Vec<usize> = self.nodes.iter().map(|(n, _)| n).collect();
+        for n in tombstones {
+            self.release_node_slot(n);
+        }
+    }
+
+    /// Adds or updates a pod and re-evaluates the cells it leaves and enters.
+    pub fn apply_pod(&mut self, info: PodInfo, now: Timestamp) {
+        let owner = owner_key(&info);
+        let p = match self.pod_ids.get(&info.key) {
+            Some(&p) => {
+                let old_owner = owner_key(&self.pods[p].info);
+                if old_owner != owner {
+                    self.unindex_owner(p, old_owner.as_ref());
+                    self.index_owner(p, owner.as_ref());
+                }
+                self.pods[p].info = info;
+                p
+            }
+            None => {
+                let key = info.key.clone();
+                let p = self.pods.insert(PodSlot {
+                    info,
+                    place: Place::Unclaimed,
+                });
+                self.pod_ids.insert(key, p);
+                self.index_owner(p, owner.as_ref());
+                p
+            }
+        };
+        self.replace_pod(p, now);
+    }
+
+    /// Removes a pod and re-evaluates its cell.
+    pub fn delete_pod(&mut self, key: &ObjectKey, now: Timestamp) {
+        let Some(p) = self.pod_ids.remove(key) else {
+            return;
+        };
+        let old = self.unplace(p);
+        let owner = owner_key(&self.pods[p].info);
+        self.unindex_owner(p, owner.as_ref());
+        self.pods.remove(p);
+        if let Place::Cell(d, n) = old {
+            self.evaluate(d, n, now);
+            self.release_node_slot(n);
+        }
+    }
+
+    /// Re-evaluates the cells whose next check is due. Healthy cells without deadlines are not
+    /// visited.
+    pub fn tick(&mut self, now: Timestamp) {
+        while let Some(&(t, d, n)) = self.timers.first() {
+            if t > now {
+                break;
+            }
+            self.timers.pop_first();
+            self.evaluate(d, n, now);
+        }
+    }
+
+    /// The transitions recorded since the last call.
+    pub fn take_transitions(&mut self) -> Vec<Transition> {
+        std::mem::take(&mut self.transitions)
+    }
+
+    /// Re-evaluates every cell from the stored objects, as if from scratch: pods are claimed and
+    /// placed again, counts and timers rebuilt. Cells keep only their history (`since` of an
+    /// unchanged state, whether a pod was ever seen). Transitions are recorded as usual.
+    pub fn recompute_all(&mut self, now: Timestamp) {
+        self.timers.clear();
+        for (_, node) in &mut self.nodes {
+            node.counts = NodeCounts::default();
+            node.pods = 0;
+        }
+        for (_, ds) in &mut self.daemonsets {
+            ds.counts = DaemonSetCounts::default();
+            ds.states = StateCounts::default();
+            ds.unassigned = 0;
+            for slot in &mut ds.cells {
+                slot.pods.clear();
+                let history = Cell {
+                    state: slot.cell.state,
+                    since: slot.cell.since,
+                    had_pod: slot.cell.had_pod,
+                    ..Cell::default()
+                };
+                slot.cell = history;
+                ds.states.apply(slot.cell.state, 1);
+            }
+        }
+        let pods: Vec<usize> = self.pods.iter().map(|(p, _)| p).collect();
+        for p in pods {
+            let place = self.claim(p);
+            self.pods[p].place = place;
+            match place {
+                Place::Cell(d, n) => {
+                    self.daemonsets[d].cells[n].pods.push(p);
+                    self.nodes[n].pods += 1;
+                }
+                Place::Unassigned(d) => self.daemonsets[d].unassigned += 1,
+                Place::Unclaimed => {}
+            }
+        }
+        let cells: Vec<(usize, usize)> = self
+            .daemonsets
+            .iter()
+            .flat_map(|(d, _)| self.nodes.iter().map(move |(n, _)| (d, n)))
+            .collect();
+        for (d, n) in cells {
+            self.daemonsets[d].cells[n].pods.sort_unstable();
+            self.evaluate(d, n, now);
+        }
+    }
+
+    fn node_slot(&mut self, name: &str) -> usize {
+        if let Some(&n) = self.node_ids.get(name) {
+            return n;
+        }
+        let n = self.nodes.insert(NodeSlot {
+            name: name.to_owned(),
+            info: None,
+            pods: 0,
+            counts: NodeCounts::default(),
+        });
+        self.node_ids.insert(name.to_owned(), n);
+        if n >= self.width {
+            let grow = (n + 1 - self.width) as i64;
+            self.width = n + 1;
+            for (_, ds) in &mut self.daemonsets {
+                ds.cells.resize_with(self.width, CellSlot::default);
+                ds.states.apply(CellState::Excluded, grow);
+            }
+        }
+        n
+    }
+
+    /// Frees a deleted node's slot once no pod refers to it; its cells are then all excluded.
+    fn release_node_slot(&mut self, n: usize) {
+        let Some(node) = self.nodes.get(n) else {
+            return;
+        };
+        if node.info.is_some() || node.pods > 0 {
+            return;
+        }
+        let node = self.nodes.remove(n);
+        self.node_ids.remove(&node.name);
+        for (d, ds) in &mut self.daemonsets {
+            let old = std::mem::take(&mut ds.cells[n]);
+            debug_assert!(old.pods.is_empty() && old.cell.counts == Default::default());
+            if let Some(t) = old.cell.next_check {
+                self.timers.remove(&(t, d, n));
+            }
+            ds.states.apply(old.cell.state, -1);
+            ds.states.apply(CellState::Excluded, 1);
+        }
+    }
+
+    fn evaluate_row(&mut self, n: usize, now: Timestamp) {
+        let ds_slots: Vec<usize> = self.daemonsets.iter().map(|(d, _)| d).collect();
+        for d in ds_slots {
+            self.evaluate(d, n, now);
+        }
+    }
+
+    /// Re-evaluates one cell and books the difference: counts, timers, transition.
+    fn evaluate(&mut self, d: usize, n: usize, now: Timestamp) {
+        let ds = &self.daemonsets[d];
+        let node = self.nodes[n].info.as_ref();
+        let placement = node.map(|node| ds.placement.evaluate(node));
+        let slot = &ds.cells[n];
+        let pods: Vec<&PodInfo> = slot.pods.iter().map(|&p| &self.pods[p].info).collect();
+        let input = CellInput {
+            ds: &ds.info,
+            grace: &ds.grace,
+            node,
+            placement: placement.as_ref(),
+            pods: &pods,
+        };
+        let new = classify(&input, &slot.cell, now, &self.settings);
+        let ds = &mut self.daemonsets[d];
+        let old = std::mem::replace(&mut ds.cells[n].cell, new);
+        let new = &ds.cells[n].cell;
+        ds.counts.apply(&old.counts, -1);
+        ds.counts.apply(&new.counts, 1);
+        ds.states.apply(old.state, -1);
+        ds.states.apply(new.state, 1);
+        let node = &mut self.nodes[n];
+        node.counts.apply(&old.counts, -1);
+        node.counts.apply(&new.counts, 1);
+        if old.next_check != new.next_check {
+            if let Some(t) = old.next_check {
+                self.timers.remove(&(t, d, n));
+            }
+            if let Some(t) = new.next_check {
+                self.timers.insert((t, d, n));
+            }
+        }
+        let new = new.clone();
+        let key = ds.info.key.clone();
+        self.record(&key, n, &old, &new, now);
+    }
+
+    fn record(&mut self, ds: &ObjectKey, n: usize, old: &Cell, new: &Cell, now: Timestamp) {
+        let from = summary(old);
+        let to = summary(new);
+        // A cell moving between two reasons for not running a pod is no news.
+        let both_excluded = from.state == CellState::Excluded && to.state == CellState::Excluded;
+        if from != to && !both_excluded {
+            self.transitions.push(Transition {
+                daemonset: ds.clone(),
+                node: self.nodes[n].name.clone(),
+                from,
+                to,
+                at: now,
+            });
+        }
+    }
+
+    /// Decides where a pod belongs now, moves it there and re-evaluates both cells.
+    fn replace_pod(&mut self, p: usize, now: Timestamp) {
+        let old = self.unplace(p);
+        let new = self.claim(p);
+        self.pods[p].place = new;
+        match new {
+            Place::Cell(d, n) => {
+                self.daemonsets[d].cells[n].pods.push(p);
+                self.nodes[n].pods += 1;
+            }
+            Place::Unassigned(d) => self.daemonsets[d].unassigned += 1,
+            Place::Unclaimed => {}
+        }
+        if let Place::Cell(d, n) = old
+            && old != new
+        {
+            self.evaluate(d, n, now);
+            self.release_node_slot(n);
+        }
+        if let Place::Cell(d, n) = new {
+            self.evaluate(d, n, now);
+        }
+    }
+
+    /// Takes a pod out of its cell (without re-evaluating) and returns where it was.
+    fn unplace(&mut self, p: usize) -> Place {
+        let place = std::mem::replace(&mut self.pods[p].place, Place::Unclaimed);
+        match place {
+            Place::Cell(d, n) => {
+                self.daemonsets[d].cells[n].pods.retain(|&q| q != p);
+                self.nodes[n].pods -= 1;
+            }
+            Place::Unassigned(d) => self.daemonsets[d].unassigned -= 1,
+            Place::Unclaimed => {}
+        }
+        place
+    }
+
+    /// Where the controller would count this pod: claimed by the DaemonSet its controller
+    /// reference names (same UID, selector matching), in the cell of its target node.
+    fn claim(&mut self, p: usize) -> Place {
+        let pod = &self.pods[p].info;
+        let Some(d) = owner_key(pod).and_then(|k| self.ds_ids.get(&k).copied()) else {
+            return Place::Unclaimed;
+        };
+        let ds = &self.daemonsets[d].info;
+        let uid_differs = matches!((&pod.owner, &ds.uid), (Some((_, Some(a))), Some(b)) if a != b);
+        if uid_differs || !ds.selector.matches(&pod.labels) {
+            return Place::Unclaimed;
+        }
+        match pod.target_node().map(str::to_owned) {
+            Some(node) => Place::Cell(d, self.node_slot(&node)),
+            None => Place::Unassigned(d),
+        }
+    }
+
+    fn index_owner(&mut self, p: usize, owner: Option<&ObjectKey>) {
+        if let Some(owner) = owner {
+            self.owned.entry(owner.clone()).or_default().insert(p);
+        }
+    }
+
+    fn unindex_owner(&mut self, p: usize, owner: Option<&ObjectKey>) {
+        if let Some(owner) = owner
+            && let Some(set) = self.owned.get_mut(owner)
+        {
+            set.remove(&p);
+            if set.is_empty() {
+                self.owned.remove(owner);
+            }
+        }
+    }
+}
+
+fn owner_key(pod: &PodInfo) -> Option<ObjectKey> {
+    pod.owner
+        .as_ref()
+        .map(|(name, _)| ObjectKey::new(&pod.key.namespace, name))
+}
+
+fn summary(cell: &Cell) -> CellSummary {
+    CellSummary {
+        state: cell.state,
+        reason: cell.reason,
+        actionable: cell.actionable,
+    }
+}
+
+mod views;
+
+pub use views::{CellView, DaemonSetView, GapView, NodeView};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,202 @@
+//! Read access to the model: per-DaemonSet summaries, gaps, nodes and single cells, as owned
+//! values that reports, the HTTP API and metrics can serialize.
+
+use serde::Serialize;
+
+use super::{Coverage, Place};
+use crate::cluster::{ControllerStatus, NodeHealth, ObjectKey, Timestamp};
+use crate::coverage::CellState;
+use crate::coverage::cell::Cell;
+use crate::coverage::counts::{DaemonSetCounts, NodeCounts, StateCounts};
+
+/// A DaemonSet's summary: dsguard's counts beside the controller's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DaemonSetView {
+    /// Namespace and name.
+    pub key: ObjectKey,
+    /// Counts computed the way the controller computes its status.
+    pub counts: DaemonSetCounts,
+    /// The controller's own status, if written.
+    pub controller: Option<ControllerStatus>,
+    /// Cells by state.
+    pub states: StateCounts,
+    /// Claimed pods neither bound nor pinned to a node (the controller ignores them).
+    pub unassigned: usize,
+    /// Grace annotations that could not be used.
+    pub annotation_errors: Vec<String>,
+}
+
+/// One gap: a cell in a state other than healthy or excluded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GapView {
+    /// The DaemonSet's namespace.
+    pub namespace: String,
+    /// The DaemonSet's name.
+    pub daemonset: String,
+    /// The node.
+    pub node: String,
+    /// The state.
+    pub state: CellState,
+    /// The reason code.
+    pub reason: &'static str,
+    /// Human detail.
+    pub detail: Option<String>,
+    /// When the state began.
+    pub since: Option<Timestamp>,
+    /// When it becomes (or became) actionable.
+    pub actionable_at: Option<Timestamp>,
+    /// Past its grace period.
+    pub actionable: bool,
+    /// The daemon pods in the cell.
+    pub pods: Vec<String>,
+}
+
+/// A node and its counts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodeView {
+    /// The node name.
+    pub name: String,
+    /// Its Ready condition; `None` when the node is gone but pods are still bound to it.
+    pub health: Option<NodeHealth>,
+    /// Cordoned.
+    pub cordoned: bool,
+    /// DaemonSets that should run / have scheduled / have ready pods here.
+    pub counts: NodeCounts,
+}
+
+/// One cell with its names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CellView {
+    /// The DaemonSet.
+    pub daemonset: ObjectKey,
+    /// The node.
+    pub node: String,
+    /// The cell.
+    pub cell: Cell,
+    /// The daemon pods in it, by name.
+    pub pods: Vec<String>,
+}
+
+impl Coverage {
+    /// Every DaemonSet's summary, sorted by namespace and name.
+    pub fn daemonsets(&self) -> Vec<DaemonSetView> {
+        let mut views: Vec<_> = self
+            .daemonsets
+            .iter()
+            .map(|(_, ds)| DaemonSetView {
+                key: ds.info.key.clone(),
+                counts: ds.counts,
+                controller: ds.info.status,
+                states: ds.states,
+                unassigned: ds.unassigned,
+                annotation_errors: ds
+                    .annotation_errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            })
+            .collect();
+        views.sort_by(|a, b| a.key.cmp(&b.key));
+        views
+    }
+
+    /// Every gap, sorted by DaemonSet and node.
+    pub fn gaps(&self, now: Timestamp) -> Vec<GapView> {
+        let mut gaps: Vec<_> = self
+            .cells()
+            .filter(|view| view.cell.state.is_gap())
+            .map(|view| GapView {
+                namespace: view.daemonset.namespace,
+                daemonset: view.daemonset.name,
+                node: view.node,
+                state: view.cell.state,
+                reason: view.cell.reason,
+                actionable: view.cell.is_actionable(now),
+                detail: view.cell.detail,
+                since: view.cell.since,
+                actionable_at: view.cell.actionable_at,
+                pods: view.pods,
+            })
+            .collect();
+        gaps.sort_by(|a, b| {
+            (&a.namespace, &a.daemonset, &a.node).cmp(&(&b.namespace, &b.daemonset, &b.node))
+        });
+        gaps
+    }
+
+    /// Every node (and deleted node still holding pods), sorted by name.
+    pub fn nodes(&self) -> Vec<NodeView> {
+        let mut nodes: Vec<_> = self
+            .nodes
+            .iter()
+            .map(|(_, n)| NodeView {
+                name: n.name.clone(),
+                health: n.info.as_ref().map(|i| i.health),
+                cordoned: n.info.as_ref().is_some_and(|i| i.unschedulable),
+                counts: n.counts,
+            })
+            .collect();
+        nodes.sort_by(|a, b| a.name.cmp(&b.name));
+        nodes
+    }
+
+    /// One cell.
+    pub fn cell(&self, daemonset: &ObjectKey, node: &str) -> Option<CellView> {
+        let d = *self.ds_ids.get(daemonset)?;
+        let n = *self.node_ids.get(node)?;
+        Some(self.cell_view(d, n))
+    }
+
+    /// Every cell of existing node slots, in no particular order.
+    pub fn cells(&self) -> impl Iterator<Item = CellView> + '_ {
+        self.daemonsets
+            .iter()
+            .flat_map(move |(d, _)| self.nodes.iter().map(move |(n, _)| self.cell_view(d, n)))
+    }
+
+    /// The deadlines the model waits for, as (when, DaemonSet, node).
+    pub fn timers(&self) -> Vec<(Timestamp, ObjectKey, String)> {
+        self.timers
+            .iter()
+            .map(|&(t, d, n)| {
+                (
+                    t,
+                    self.daemonsets[d].info.key.clone(),
+                    self.nodes[n].name.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// How many nodes, DaemonSets and pods the model holds, and how many pods are claimed.
+    pub fn sizes(&self) -> (usize, usize, usize, usize) {
+        let claimed = self
+            .pods
+            .iter()
+            .filter(|(_, p)| p.place != Place::Unclaimed)
+            .count();
+        (
+            self.nodes.len(),
+            self.daemonsets.len(),
+            self.pods.len(),
+            claimed,
+        )
+    }
+
+    fn cell_view(&self, d: usize, n: usize) -> CellView {
+        let ds = &self.daemonsets[d];
+        let slot = &ds.cells[n];
+        let mut pods: Vec<String> = slot
+            .pods
+            .iter()
+            .map(|&p| self.pods[p].info.key.name.clone())
+            .collect();
+        pods.sort();
+        CellView {
+            daemonset: ds.info.key.clone(),
+            node: self.nodes[n].name.clone(),
+            cell: slot.cell.clone(),
+            pods,
+        }
+    }
+}

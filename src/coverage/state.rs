@@ -1,0 +1,110 @@
+//! The states of a cell, with the fixed reason codes each can carry.
+
+use serde::Serialize;
+
+/// The state of one (DaemonSet, node) cell (DESIGN.md, "The model").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellState {
+    /// Should run, a ready pod is there.
+    Healthy,
+    /// Should run on a healthy node, no pod there (reasons `new_node`, `pod_lost`, `never`).
+    Missing,
+    /// Should run, a pod exists but has not started.
+    Pending,
+    /// Should run, the pod runs but is not ready.
+    NotReady,
+    /// The node is down and its daemon pod is lost with it.
+    Stranded,
+    /// The pod is being deleted for longer than its grace period plus slack.
+    StuckTerminating,
+    /// The pod is bound to a node that no longer exists.
+    Orphaned,
+    /// A pod runs where it should neither run nor continue running.
+    Misscheduled,
+    /// Should not run, and no pod: the normal case for a node outside the DaemonSet.
+    Excluded,
+}
+
+impl CellState {
+    /// Every state, in a stable order.
+    pub const ALL: [Self; 9] = [
+        Self::Healthy,
+        Self::Missing,
+        Self::Pending,
+        Self::NotReady,
+        Self::Stranded,
+        Self::StuckTerminating,
+        Self::Orphaned,
+        Self::Misscheduled,
+        Self::Excluded,
+    ];
+
+    /// The state's name, as in metrics, reports and annotations.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Healthy => "healthy",
+            Self::Missing => "missing",
+            Self::Pending => "pending",
+            Self::NotReady => "not_ready",
+            Self::Stranded => "stranded",
+            Self::StuckTerminating => "stuck_terminating",
+            Self::Orphaned => "orphaned",
+            Self::Misscheduled => "misscheduled",
+            Self::Excluded => "excluded",
+        }
+    }
+
+    /// Parses a state name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Whether the state is a gap: anything but healthy and excluded.
+    pub fn is_gap(self) -> bool {
+        !matches!(self, Self::Healthy | Self::Excluded)
+    }
+
+    /// The position of the state in [`Self::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Maps a kubelet waiting reason to a fixed reason code; the reason itself goes into the detail.
+pub fn waiting_reason_code(reason: &str) -> &'static str {
+    match reason {
+        "ErrImagePull"
+        | "ImagePullBackOff"
+        | "InvalidImageName"
+        | "ErrImageNeverPull"
+        | "RegistryUnavailable" => "image_pull",
+        "CrashLoopBackOff" | "RunContainerError" => "crash_loop",
+        "CreateContainerConfigError"
+        | "CreateContainerError"
+        | "PreCreateHookError"
+        | "PreStartHookError" => "container_config",
+        "ContainerCreating" | "PodInitializing" => "starting",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_names_round_trip() {
+        for state in CellState::ALL {
+            assert_eq!(CellState::parse(state.as_str()), Some(state));
+            assert_eq!(CellState::ALL[state.index()], state);
+        }
+        assert_eq!(CellState::parse("lost"), None);
+    }
+
+    #[test]
+    fn only_healthy_and_excluded_are_not_gaps() {
+        let gaps: Vec<_> = CellState::ALL.into_iter().filter(|s| !s.is_gap()).collect();
+        assert_eq!(gaps, vec![CellState::Healthy, CellState::Excluded]);
+    }
+}
