@@ -215,7 +215,15 @@ fn verdict(input: &CellInput<'_>, had_pod: bool, now: Timestamp, settings: &Sett
                 NodeHealth::Unreachable => "node_unreachable",
                 _ => "node_not_ready",
             };
-            Verdict::new(CellState::Stranded, reason).began(node.health_since)
+            // A deletion cannot complete while the kubelet is gone: it blocks a rollout.
+            let deleting = input.pods.iter().any(|p| p.deletion.is_some());
+            let detail = deleting.then(|| {
+                "pod is being deleted; that waits until the node returns, is deleted or is marked out-of-service"
+                    .to_owned()
+            });
+            Verdict::new(CellState::Stranded, reason)
+                .detail(detail)
+                .began(node.health_since)
         } else {
             excluded(placement)
         };

@@ -116,18 +116,22 @@ impl GracePeriods {
                 annotation: key.clone(),
                 reason,
             };
-            let Some(slot) =
-                CellState::parse(&state_name.replace('-', "_")).and_then(|s| periods.slot(s))
-            else {
-                errors.push(error(format!("no gap state named {state_name:?}")));
-                continue;
-            };
-            match parse_duration(value) {
-                Ok(duration) => *slot = duration,
-                Err(reason) => errors.push(error(reason)),
+            if let Err(reason) = periods.set(state_name, value) {
+                errors.push(error(reason));
             }
         }
         (periods, errors)
+    }
+
+    /// Sets the grace period of the gap state named `state` (`not_ready` or `not-ready`) from a
+    /// duration such as `10m`; the error says what is wrong.
+    pub fn set(&mut self, state: &str, duration: &str) -> Result<(), String> {
+        let Some(slot) = CellState::parse(&state.replace('-', "_")).and_then(|s| self.slot(s))
+        else {
+            return Err(format!("no gap state named {state:?}"));
+        };
+        *slot = parse_duration(duration)?;
+        Ok(())
     }
 }
 

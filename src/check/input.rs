@@ -1,0 +1,271 @@
+//! Reading `kubectl get nodes,daemonsets,pods -A -o json` output: a `List` (or a typed list, or
+//! a single object) whose items are projected to the slim model. Unknown kinds are counted and
+//! skipped; an object that does not parse is an error naming the file, the item and the field.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::cluster::{DaemonSetInfo, NodeInfo, PodInfo, ProjectionError};
+
+/// What was read from the inputs.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// Nodes.
+    pub nodes: Vec<NodeInfo>,
+    /// DaemonSets.
+    pub daemonsets: Vec<DaemonSetInfo>,
+    /// Pods (all of them; the model keeps the daemon pods).
+    pub pods: Vec<PodInfo>,
+    /// Objects of other kinds, skipped, by kind.
+    pub skipped: BTreeMap<String, usize>,
+}
+
+/// Why an input could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// The file could not be read.
+    #[error("{source_name}: cannot read: {error}")]
+    Read {
+        /// The file name, or `<stdin>`.
+        source_name: String,
+        /// The I/O error.
+        #[source]
+        error: std::io::Error,
+    },
+    /// The file is not JSON.
+    #[error("{source_name}: not valid JSON: {error}")]
+    Json {
+        /// The file name.
+        source_name: String,
+        /// The parser's error, with line and column.
+        #[source]
+        error: serde_json::Error,
+    },
+    /// The document is not a Kubernetes object or list.
+    #[error("{source_name}: {reason}")]
+    Shape {
+        /// The file name.
+        source_name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An object does not match its kind's schema.
+    #[error("{source_name}: {object}: field {field}: {error}")]
+    Object {
+        /// The file name.
+        source_name: String,
+        /// `items[3] (Pod kube-system/agent-x)`.
+        object: String,
+        /// The JSON path of the offending field.
+        field: String,
+        /// What is wrong with it.
+        error: String,
+    },
+    /// An object lacks what the model needs.
+    #[error("{source_name}: {object}: {error}")]
+    Projection {
+        /// The file name.
+        source_name: String,
+        /// `items[3] (Pod kube-system/agent-x)`.
+        object: String,
+        /// The projection error.
+        #[source]
+        error: ProjectionError,
+    },
+}
+
+impl Inventory {
+    /// Reads one input: a path, or `-` for standard input.
+    pub fn read(&mut self, input: &Path) -> Result<(), InputError> {
+        let source_name = if input == Path::new("-") {
+            "<stdin>".to_owned()
+        } else {
+            input.display().to_string()
+        };
+        let mut text = String::new();
+        let read = if input == Path::new("-") {
+            std::io::stdin().read_to_string(&mut text).map(|_| ())
+        } else {
+            std::fs::read_to_string(input).map(|t| text = t)
+        };
+        read.map_err(|error| InputError::Read {
+            source_name: source_name.clone(),
+            error,
+        })?;
+        self.add_document(&source_name, &text)
+    }
+
+    /// Adds the objects of one JSON document.
+    pub fn add_document(&mut self, source_name: &str, text: &str) -> Result<(), InputError> {
+        let document: Value = serde_json::from_str(text).map_err(|error| InputError::Json {
+            source_name: source_name.to_owned(),
+            error,
+        })?;
+        let shape = |reason: &str| InputError::Shape {
+            source_name: source_name.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let kind = document
+            .get("kind")
+            .and_then(Value::as_str)
+            .ok_or_else(|| shape("no \"kind\": expected the output of `kubectl get nodes,daemonsets,pods -A -o json`"))?;
+        if kind == "List" || kind.ends_with("List") {
+            let items = document
+                .get("items")
+                .and_then(Value::as_array)
+                .ok_or_else(|| shape(&format!("a {kind} without an \"items\" array")))?;
+            let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+            for (index, item) in items.iter().enumerate() {
+                self.add_object(source_name, &format!("items[{index}]"), item, item_kind)?;
+            }
+            Ok(())
+        } else {
+            self.add_object(source_name, "object", &document, None)
+        }
+    }
+
+    fn add_object(
+        &mut self,
+        source_name: &str,
+        position: &str,
+        item: &Value,
+        list_kind: Option<&str>,
+    ) -> Result<(), InputError> {
+        let kind = item
+            .get("kind")
+            .and_then(Value::as_str)
+            .or(list_kind)
+            .unwrap_or("<no kind>");
+        let describe = || {
+            let meta = item.get("metadata");
+            let name = meta
+                .and_then(|m| m.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("<unnamed>");
+            match meta
+                .and_then(|m| m.get("namespace"))
+                .and_then(Value::as_str)
+            {
+                Some(ns) => format!("{position} ({kind} {ns}/{name})"),
+                None => format!("{position} ({kind} {name})"),
+            }
+        };
+        let projection = |error| InputError::Projection {
+            source_name: source_name.to_owned(),
+            object: describe(),
+            error,
+        };
+        match kind {
+            "Node" => {
+                let node: Node = parse(source_name, item, &describe)?;
+                self.nodes
+                    .push(NodeInfo::from_api(&node).map_err(projection)?);
+            }
+            "DaemonSet" => {
+                let ds: DaemonSet = parse(source_name, item, &describe)?;
+                self.daemonsets
+                    .push(DaemonSetInfo::from_api(&ds).map_err(projection)?);
+            }
+            "Pod" => {
+                let pod: Pod = parse(source_name, item, &describe)?;
+                self.pods.push(PodInfo::from_api(&pod).map_err(projection)?);
+            }
+            other => *self.skipped.entry(other.to_owned()).or_default() += 1,
+        }
+        Ok(())
+    }
+}
+
+fn parse<T: DeserializeOwned>(
+    source_name: &str,
+    item: &Value,
+    describe: &dyn Fn() -> String,
+) -> Result<T, InputError> {
+    serde_path_to_error::deserialize(item).map_err(|error| InputError::Object {
+        source_name: source_name.to_owned(),
+        object: describe(),
+        field: error.path().to_string(),
+        error: error.into_inner().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Inventory, InputError> {
+        let mut inventory = Inventory::default();
+        inventory.add_document("dump.json", text)?;
+        Ok(inventory)
+    }
+
+    #[test]
+    fn malformed_json_names_the_file_and_the_position() {
+        let err = read("{\"kind\": \"List\", \"items\": [}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("dump.json: not valid JSON: "), "{err}");
+        assert!(err.contains("line 1 column"), "{err}");
+    }
+
+    #[test]
+    fn unknown_kinds_are_skipped_and_counted() {
+        let inventory = read(
+            r#"{"kind": "List", "items": [
+            {"kind": "ConfigMap", "metadata": {"name": "a"}},
+            {"kind": "ConfigMap", "metadata": {"name": "b"}},
+            {"kind": "Service", "metadata": {"name": "c"}},
+            {"kind": "Node", "apiVersion": "v1", "metadata": {"name": "n1"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(inventory.nodes.len(), 1);
+        assert_eq!(inventory.skipped.get("ConfigMap"), Some(&2));
+        assert_eq!(inventory.skipped.get("Service"), Some(&1));
+    }
+
+    #[test]
+    fn an_object_with_a_wrong_field_type_names_the_object_and_the_field() {
+        let err = read(
+            r#"{"kind": "List", "items": [
+            {"kind": "Pod", "metadata": {"name": "agent-x", "namespace": "kube-system"},
+             "spec": {"containers": [], "nodeName": 7}}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "dump.json: items[0] (Pod kube-system/agent-x): field spec.nodeName: invalid type: integer `7`, expected a string"
+        );
+    }
+
+    #[test]
+    fn an_object_without_a_name_is_a_projection_error() {
+        let err = read(r#"{"kind": "NodeList", "items": [{"metadata": {}}]}"#)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "dump.json: items[0] (Node <unnamed>): Node <unnamed> has no metadata.name"
+        );
+    }
+
+    #[test]
+    fn a_document_that_is_not_a_kubernetes_object_is_rejected() {
+        let err = read("[1, 2]").unwrap_err().to_string();
+        assert!(err.contains("no \"kind\""), "{err}");
+        let err = read(r#"{"kind": "List"}"#).unwrap_err().to_string();
+        assert_eq!(err, "dump.json: a List without an \"items\" array");
+    }
+
+    #[test]
+    fn a_single_object_is_accepted() {
+        let inventory = read(r#"{"kind": "Node", "metadata": {"name": "n1"}}"#).unwrap();
+        assert_eq!(inventory.nodes[0].name, "n1");
+    }
+}

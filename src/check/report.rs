@@ -1,0 +1,305 @@
+//! The report of `dsguard check`, as text for people and JSON for programs.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use jiff::SignedDuration;
+use serde::Serialize;
+
+use super::Inventory;
+use crate::cluster::{ControllerStatus, Timestamp};
+use crate::coverage::Coverage;
+use crate::coverage::counts::DaemonSetCounts;
+use crate::coverage::engine::GapView;
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// The moment of the evaluation.
+    pub evaluated_at: Timestamp,
+    /// Nodes read.
+    pub nodes: usize,
+    /// Daemon pods claimed by a DaemonSet.
+    pub daemon_pods: usize,
+    /// One row per DaemonSet.
+    pub daemonsets: Vec<DaemonSetRow>,
+    /// One row per gap.
+    pub gaps: Vec<GapView>,
+    /// Objects of other kinds that were skipped, by kind.
+    pub skipped: BTreeMap<String, usize>,
+    /// Things the reader should know: bad annotations, pods the controller ignores.
+    pub warnings: Vec<String>,
+}
+
+/// A DaemonSet's numbers: dsguard's, and the controller's from its status.
+#[derive(Clone, Debug, Serialize)]
+pub struct DaemonSetRow {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// dsguard's numbers, computed as the controller computes them.
+    #[serde(flatten)]
+    pub counts: DaemonSetCounts,
+    /// Gap cells.
+    pub gaps: usize,
+    /// Gap cells past their grace period.
+    pub actionable_gaps: usize,
+    /// The controller's numbers, `null` when it has written no status.
+    pub controller: Option<ControllerStatus>,
+    /// Whether dsguard's numbers differ from the controller's.
+    pub mismatch: bool,
+}
+
+impl Report {
+    /// Builds the report of a model.
+    pub fn build(coverage: &Coverage, inventory: &Inventory, now: Timestamp) -> Self {
+        let gaps = coverage.gaps(now);
+        let mut warnings = Vec::new();
+        let daemonsets = coverage
+            .daemonsets()
+            .into_iter()
+            .map(|ds| {
+                for error in &ds.annotation_errors {
+                    warnings.push(format!("{}: {error}; the default applies", ds.key));
+                }
+                if ds.unassigned > 0 {
+                    warnings.push(format!(
+                        "{}: {} pod(s) neither bound nor pinned to a node; the controller ignores them",
+                        ds.key, ds.unassigned
+                    ));
+                }
+                let own = gaps
+                    .iter()
+                    .filter(|g| g.namespace == ds.key.namespace && g.daemonset == ds.key.name);
+                DaemonSetRow {
+                    namespace: ds.key.namespace.clone(),
+                    name: ds.key.name.clone(),
+                    counts: ds.counts,
+                    gaps: own.clone().count(),
+                    actionable_gaps: own.filter(|g| g.actionable).count(),
+                    mismatch: ds.controller.is_some_and(|c| differences(&ds.counts, &c).next().is_some()),
+                    controller: ds.controller,
+                }
+            })
+            .collect();
+        Self {
+            evaluated_at: now,
+            nodes: inventory.nodes.len(),
+            daemon_pods: coverage.sizes().3,
+            daemonsets,
+            gaps,
+            skipped: inventory.skipped.clone(),
+            warnings,
+        }
+    }
+
+    /// Gaps past their grace period.
+    pub fn actionable_gaps(&self) -> usize {
+        self.gaps.iter().filter(|g| g.actionable).count()
+    }
+
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the report serializes")
+    }
+
+    /// The report as text tables.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Evaluated at {}: {} nodes, {} DaemonSets, {} daemon pods.",
+            self.evaluated_at,
+            self.nodes,
+            self.daemonsets.len(),
+            self.daemon_pods
+        );
+        if !self.skipped.is_empty() {
+            let kinds: Vec<_> = self
+                .skipped
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            let _ = writeln!(out, "Skipped objects of other kinds: {}.", kinds.join(", "));
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(out, "warning: {warning}");
+        }
+        out.push('\n');
+        out.push_str(&self.daemonset_table());
+        out.push('\n');
+        out.push_str(&self.gap_table());
+        let actionable = self.actionable_gaps();
+        let _ = match actionable {
+            0 => writeln!(out, "\nNo actionable gap."),
+            1 => writeln!(out, "\n1 actionable gap."),
+            n => writeln!(out, "\n{n} actionable gaps."),
+        };
+        out
+    }
+
+    fn daemonset_table(&self) -> String {
+        let header = [
+            "DAEMONSET",
+            "DESIRED",
+            "CURRENT",
+            "READY",
+            "AVAILABLE",
+            "UPDATED",
+            "MISSCHEDULED",
+            "GAPS",
+            "CONTROLLER",
+        ];
+        let rows = self.daemonsets.iter().map(|ds| {
+            let c = &ds.counts;
+            let controller = match &ds.controller {
+                None => "no status".to_owned(),
+                Some(status) => {
+                    let diffs: Vec<_> = differences(c, status)
+                        .map(|(field, ours, theirs)| format!("{field} {theirs} (dsguard {ours})"))
+                        .collect();
+                    if diffs.is_empty() {
+                        "agrees".to_owned()
+                    } else {
+                        format!("differs: {}", diffs.join(", "))
+                    }
+                }
+            };
+            vec![
+                format!("{}/{}", ds.namespace, ds.name),
+                c.desired.to_string(),
+                c.current.to_string(),
+                c.ready.to_string(),
+                c.available.to_string(),
+                c.updated.to_string(),
+                c.misscheduled.to_string(),
+                ds.gaps.to_string(),
+                controller,
+            ]
+        });
+        table(&header, rows)
+    }
+
+    fn gap_table(&self) -> String {
+        if self.gaps.is_empty() {
+            return "No gaps.\n".to_owned();
+        }
+        let header = [
+            "DAEMONSET",
+            "NODE",
+            "STATE",
+            "REASON",
+            "SINCE",
+            "ACTIONABLE",
+            "DETAIL",
+        ];
+        let rows = self.gaps.iter().map(|g| {
+            let since = g.since.map_or_else(String::new, |s| {
+                format!("{s} ({} ago)", human(self.evaluated_at.duration_since(s)))
+            });
+            let actionable = match g.actionable_at {
+                Some(_) if g.actionable => "yes".to_owned(),
+                Some(at) => format!("in {}", human(at.duration_since(self.evaluated_at))),
+                None => String::new(),
+            };
+            vec![
+                format!("{}/{}", g.namespace, g.daemonset),
+                g.node.clone(),
+                g.state.as_str().to_owned(),
+                g.reason.to_owned(),
+                since,
+                actionable,
+                g.detail.clone().unwrap_or_default(),
+            ]
+        });
+        let mut out = format!("GAPS ({})\n", self.gaps.len());
+        out.push_str(&table(&header, rows));
+        out
+    }
+}
+
+/// The fields where dsguard's numbers and the controller's differ: (field, ours, theirs).
+fn differences<'a>(
+    ours: &'a DaemonSetCounts,
+    theirs: &'a ControllerStatus,
+) -> impl Iterator<Item = (&'static str, i64, i64)> + 'a {
+    [
+        ("desired", ours.desired, theirs.desired),
+        ("current", ours.current, theirs.current),
+        ("ready", ours.ready, theirs.ready),
+        ("available", ours.available, theirs.available),
+        ("updated", ours.updated, theirs.updated),
+        ("misscheduled", ours.misscheduled, theirs.misscheduled),
+    ]
+    .into_iter()
+    .filter(|(_, a, b)| a != b)
+}
+
+/// Left-aligned columns separated by two spaces; the last column is not padded.
+fn table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
+    let rows: Vec<Vec<String>> = std::iter::once(header.iter().map(|h| (*h).to_owned()).collect())
+        .chain(rows)
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<width$}  ", width = widths[i]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A duration as `45s`, `3m20s`, `2h5m` or `3d4h`, rounded down to the second.
+pub fn human(duration: SignedDuration) -> String {
+    let total = duration.as_secs().max(0);
+    let (d, h, m, s) = (
+        total / 86_400,
+        total / 3600 % 24,
+        total / 60 % 60,
+        total % 60,
+    );
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) if s == 0 => format!("{m}m"),
+        (0, 0, _) => format!("{m}m{s}s"),
+        (0, _, _) => format!("{h}h{m}m"),
+        _ => format!("{d}d{h}h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        let human_secs = |s| human(SignedDuration::from_secs(s));
+        assert_eq!(human_secs(0), "0s");
+        assert_eq!(human_secs(45), "45s");
+        assert_eq!(human_secs(120), "2m");
+        assert_eq!(human_secs(200), "3m20s");
+        assert_eq!(human_secs(7500), "2h5m");
+        assert_eq!(human_secs(273_600), "3d4h");
+        assert_eq!(human_secs(-5), "0s");
+    }
+
+    #[test]
+    fn tables_align_columns_and_trim_trailing_space() {
+        let text = table(
+            &["A", "LONG"],
+            vec![vec!["xyz".to_owned(), String::new()]].into_iter(),
+        );
+        assert_eq!(text, "A    LONG\nxyz\n");
+    }
+}
