@@ -1,0 +1,178 @@
+//! Errors of the simulated API server, answered as Kubernetes `Status` objects.
+//!
+//! Every handler in `server/` returns `Result<_, ApiError>`; the response body has the exact
+//! shape of the real server's (`shared/fixtures/real-k8s/api/get-404.txt`, `update-409-stale-rv.txt`,
+//! `list-bad-label-selector.txt`): `kind`, `apiVersion`, empty `metadata`, `status: Failure`,
+//! `message`, `reason`, optional `details`, `code`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// An API error; its HTTP code and `reason` follow the real kube-apiserver.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    /// 404: the object does not exist.
+    #[error("{plural} \"{name}\" not found")]
+    NotFound {
+        /// Resource plural, e.g. `nodes`.
+        plural: String,
+        /// Object name.
+        name: String,
+    },
+    /// 409 on create: the name is taken.
+    #[error("{plural} \"{name}\" already exists")]
+    AlreadyExists {
+        /// Resource plural.
+        plural: String,
+        /// Object name.
+        name: String,
+    },
+    /// 409 on update: the caller's `resourceVersion` is stale.
+    #[error(
+        "Operation cannot be fulfilled on {plural} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
+    )]
+    Conflict {
+        /// Resource plural.
+        plural: String,
+        /// Object name.
+        name: String,
+    },
+    /// 400: a malformed request (bad selector, bad continue token, bad body).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 410: the requested resource version has been compacted away.
+    #[error("{0}")]
+    Expired(String),
+    /// 405: the verb is not supported on this resource.
+    #[error("the server does not allow this method on the requested resource")]
+    MethodNotAllowed,
+    /// 415: a patch type the simulator does not implement.
+    #[error("the body of the request was in an unknown format - accepted media types include: {0}")]
+    UnsupportedMediaType(String),
+    /// 422: the object is invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// 500: an injected fault or an internal failure.
+    #[error("Internal error occurred: {0}")]
+    Internal(String),
+    /// 503: an injected fault.
+    #[error("{0}")]
+    ServiceUnavailable(String),
+}
+
+impl ApiError {
+    /// The HTTP status code.
+    pub fn code(&self) -> u16 {
+        match self {
+            ApiError::NotFound { .. } => 404,
+            ApiError::AlreadyExists { .. } | ApiError::Conflict { .. } => 409,
+            ApiError::BadRequest(_) => 400,
+            ApiError::Expired(_) => 410,
+            ApiError::MethodNotAllowed => 405,
+            ApiError::UnsupportedMediaType(_) => 415,
+            ApiError::Invalid(_) => 422,
+            ApiError::Internal(_) => 500,
+            ApiError::ServiceUnavailable(_) => 503,
+        }
+    }
+
+    /// The Kubernetes `reason`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ApiError::NotFound { .. } => "NotFound",
+            ApiError::AlreadyExists { .. } => "AlreadyExists",
+            ApiError::Conflict { .. } => "Conflict",
+            ApiError::BadRequest(_) => "BadRequest",
+            ApiError::Expired(_) => "Expired",
+            ApiError::MethodNotAllowed => "MethodNotAllowed",
+            ApiError::UnsupportedMediaType(_) => "UnsupportedMediaType",
+            ApiError::Invalid(_) => "Invalid",
+            ApiError::Internal(_) => "InternalError",
+            ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
+        }
+    }
+
+    /// The `Status` object, field for field as the real server writes it.
+    pub fn to_status(&self) -> Value {
+        let mut status = json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.to_string(),
+            "reason": self.reason(),
+        });
+        match self {
+            ApiError::NotFound { plural, name }
+            | ApiError::AlreadyExists { plural, name }
+            | ApiError::Conflict { plural, name } => {
+                status["details"] = json!({"name": name, "kind": plural});
+            }
+            ApiError::Internal(message) => {
+                status["details"] = json!({"causes": [{"message": message}]});
+            }
+            _ => {}
+        }
+        status["code"] = json!(self.code());
+        status
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = StatusCode::from_u16(self.code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        json_response(code, &self.to_status())
+    }
+}
+
+/// A JSON response with the real server's content type.
+pub fn json_response(code: StatusCode, body: &Value) -> Response {
+    bytes_response(code, serde_json::to_vec(body).unwrap_or_default())
+}
+
+/// A JSON response from bytes already serialized.
+pub fn bytes_response(code: StatusCode, body: Vec<u8>) -> Response {
+    (
+        code,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture_body(text: &str) -> Value {
+        let body = text.split("\n\n").nth(1).expect("fixture has a body");
+        serde_json::from_str(body).expect("fixture body is json")
+    }
+
+    #[test]
+    fn not_found_status_matches_the_real_server_byte_for_byte() {
+        let error = ApiError::NotFound {
+            plural: "nodes".into(),
+            name: "does-not-exist".into(),
+        };
+        let real = "HTTP 404\nContent-Type: application/json\n\n{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"nodes \\\"does-not-exist\\\" not found\",\"reason\":\"NotFound\",\"details\":{\"name\":\"does-not-exist\",\"kind\":\"nodes\"},\"code\":404}";
+        assert_eq!(error.to_status(), fixture_body(real));
+        assert_eq!(error.code(), 404);
+    }
+
+    #[test]
+    fn conflict_status_names_the_object_like_the_real_server() {
+        let error = ApiError::Conflict {
+            plural: "nodes".into(),
+            name: "w-1".into(),
+        };
+        let status = error.to_status();
+        assert_eq!(
+            status["message"],
+            "Operation cannot be fulfilled on nodes \"w-1\": the object has been modified; please apply your changes to the latest version and try again"
+        );
+        assert_eq!(status["code"], 409);
+        assert_eq!(status["reason"], "Conflict");
+    }
+}
