@@ -45,7 +45,9 @@ impl Engine {
         };
         if let Some(name) = &step.fail_node {
             if let Some(kubelet) = self.kubelets.get_mut(name) {
+                // Its last sign of life is the moment it fails: the grace period counts from here.
                 kubelet.up = false;
+                kubelet.last_renew = now;
             }
         } else if let Some(name) = &step.recover_node {
             if let Some(kubelet) = self.kubelets.get_mut(name) {

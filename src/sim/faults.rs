@@ -54,6 +54,8 @@ pub struct FaultCounts {
     pub truncated: AtomicU64,
     /// Watches answered with 410.
     pub expired: AtomicU64,
+    /// Watches started (including those answered with 410).
+    pub watches: AtomicU64,
 }
 
 /// The live fault settings of a server.

@@ -176,12 +176,17 @@ const VERBS: [&str; 8] = [
 
 fn resource_entries(kind: Kind) -> Vec<Value> {
     let info = kind.info();
+    // Namespaces are the one kind without `deletecollection`.
+    let verbs: Vec<&str> = VERBS
+        .into_iter()
+        .filter(|verb| kind != Kind::Namespace || *verb != "deletecollection")
+        .collect();
     let mut main = json!({
         "name": info.plural,
         "singularName": info.singular,
         "namespaced": info.namespaced,
         "kind": info.kind,
-        "verbs": VERBS,
+        "verbs": verbs,
     });
     if !info.short_names.is_empty() {
         main["shortNames"] = json!(info.short_names);

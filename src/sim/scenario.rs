@@ -95,6 +95,11 @@ pub struct Settings {
     pub pod_start_delay: Dur,
     /// From running to ready.
     pub pod_ready_delay: Dur,
+    /// How long a live kubelet takes to stop a deleted pod's containers and confirm the
+    /// deletion; the pod goes at the end of its grace period at the latest. Real pods that stop
+    /// on SIGTERM go within seconds (the story2 recording); set it to the grace period (or
+    /// more) to keep pods `Terminating` for their whole grace period.
+    pub pod_termination_delay: Dur,
     /// How long the scenario lasts (the server keeps serving afterwards).
     pub duration: Option<Dur>,
 }
@@ -108,6 +113,7 @@ impl Default for Settings {
             pod_gc_delay: secs(40),
             pod_start_delay: secs(2),
             pod_ready_delay: secs(3),
+            pod_termination_delay: secs(2),
             duration: None,
         }
     }

@@ -74,6 +74,8 @@ pub struct PodView {
     pub started_at: Option<Timestamp>,
     /// `metadata.deletionTimestamp`.
     pub deleting: Option<Timestamp>,
+    /// `metadata.deletionGracePeriodSeconds`.
+    pub deletion_grace: i64,
     /// `metadata.creationTimestamp`.
     pub created: Option<Timestamp>,
     /// CPU request in millicores.
@@ -211,6 +213,9 @@ impl PodView {
                 .and_then(|c| time(&c["lastTransitionTime"])),
             started_at: time(&value["status"]["startTime"]),
             deleting: time(&value["metadata"]["deletionTimestamp"]),
+            deletion_grace: value["metadata"]["deletionGracePeriodSeconds"]
+                .as_i64()
+                .unwrap_or(0),
             created: time(&value["metadata"]["creationTimestamp"]),
             cpu_millis: spec["containers"]
                 .as_array()

@@ -1,6 +1,7 @@
 //! The kubelets of the emulated nodes: heartbeats, starting pods (Pending → Running → Ready after
 //! the configured delays, or failing as the scenario says), and finishing graceful deletions
-//! once the grace period is over. A kubelet that is down does none of this, so the pods on its
+//! once the containers have stopped (`pod_termination_delay`, at most the grace period). A
+//! kubelet that is down does none of this, so the pods on its
 //! node stay as they were, and a pod being deleted there stays `Terminating`.
 
 use super::{Action, Ctx, NodeEdit, PodEdit};
@@ -42,7 +43,12 @@ fn pod_step(ctx: &Ctx<'_>, pod: &PodView) -> Option<Action> {
     }
     let key = pod.key.clone();
     if let Some(deadline) = pod.deleting {
-        return (deadline <= ctx.now).then_some(Action::DeletePod { key, grace: None });
+        // The deletion started `grace` before the deadline; the containers stop after the
+        // termination delay, or at the deadline if that comes first.
+        let delay = ctx.settings.pod_termination_delay.0.as_secs() as i64;
+        let early = jiff::SignedDuration::from_secs((pod.deletion_grace - delay).max(0));
+        let done = deadline.checked_sub(early).unwrap_or(deadline);
+        return (done <= ctx.now).then_some(Action::DeletePod { key, grace: None });
     }
     let node = ctx.view.nodes.get(node_name)?;
     let ds = ctx

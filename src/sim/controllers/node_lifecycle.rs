@@ -13,7 +13,7 @@ pub fn tick(ctx: &Ctx<'_>) -> Vec<Action> {
     for node in ctx.view.nodes.values() {
         let has = |key: &str| node.taints.iter().any(|t| t.key == key);
         if let Some(kubelet) = ctx.kubelets.get(&node.name) {
-            let silent = kubelet.last_renew < ctx.ago(grace);
+            let silent = kubelet.last_renew <= ctx.ago(grace);
             if !kubelet.up && silent && node.ready != "Unknown" {
                 tracing::info!(node = %node.name, "node stopped heartbeating: marking it Unknown");
                 actions.push(Action::EditNode {

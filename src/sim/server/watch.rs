@@ -52,6 +52,11 @@ fn start(
 ) -> Result<Response, ApiError> {
     let kind = target.kind;
     let filter = Filter::from_request(kind, target, params)?;
+    state
+        .faults
+        .counts
+        .watches
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let timeout = match params.get("timeoutSeconds").filter(|t| !t.is_empty()) {
         Some(text) => Duration::from_secs(text.parse().map_err(|_| {
             ApiError::BadRequest(format!("timeoutSeconds: Invalid value: \"{text}\""))
