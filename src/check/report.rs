@@ -207,7 +207,7 @@ impl Report {
                 format!("{}/{}", g.namespace, g.daemonset),
                 g.node.clone(),
                 g.state.as_str().to_owned(),
-                g.reason.to_owned(),
+                g.reason.as_str().to_owned(),
                 since,
                 actionable,
                 g.detail.clone().unwrap_or_default(),

@@ -105,7 +105,7 @@ pub fn daemonset(namespace: &str, name: &str) -> DaemonSetInfo {
         uid: Some(format!("uid-{namespace}-{name}")),
         created: None,
         generation: 1,
-        template_generation: Some("1".to_owned()),
+        template_generation: Some(1),
         selector: LabelSelector {
             match_labels: [("app".to_owned(), name.to_owned())].into(),
             match_expressions: Vec::new(),
@@ -210,8 +210,8 @@ impl DaemonSetInfo {
     }
 
     /// Bumps the template generation, as a template change does.
-    pub fn template_generation(mut self, generation: &str) -> Self {
-        self.template_generation = Some(generation.to_owned());
+    pub fn template_generation(mut self, generation: i64) -> Self {
+        self.template_generation = Some(generation);
         self
     }
 }
@@ -241,7 +241,7 @@ pub fn daemon_pod(ds: &DaemonSetInfo, node: &str) -> PodInfo {
         unschedulable: None,
         waiting: None,
         deletion: None,
-        template_generation: Some("1".to_owned()),
+        template_generation: Some(1),
         revision_hash: None,
     }
 }
@@ -328,11 +328,11 @@ impl PodInfo {
     }
 
     /// Of template generation `generation`.
-    pub fn generation(mut self, generation: &str) -> Self {
-        self.template_generation = Some(generation.to_owned());
+    pub fn generation(mut self, generation: i64) -> Self {
+        self.template_generation = Some(generation);
         self.labels.insert(
             super::POD_TEMPLATE_GENERATION_LABEL.to_owned(),
-            generation.to_owned(),
+            generation.to_string(),
         );
         self
     }

@@ -58,8 +58,9 @@ pub struct DaemonSetInfo {
     pub created: Option<Timestamp>,
     /// `metadata.generation`.
     pub generation: i64,
-    /// The template generation from the `deprecated.daemonset.template.generation` annotation.
-    pub template_generation: Option<String>,
+    /// The template generation from the `deprecated.daemonset.template.generation` annotation
+    /// (the controller parses it as an integer too).
+    pub template_generation: Option<i64>,
     /// `spec.selector`: the pods it claims (together with the owner reference).
     pub selector: LabelSelector,
     /// Where its pods may run.
@@ -101,7 +102,7 @@ impl DaemonSetInfo {
                 .annotations
                 .as_ref()
                 .and_then(|a| a.get(TEMPLATE_GENERATION_ANNOTATION))
-                .cloned(),
+                .and_then(|g| g.parse().ok()),
             selector: LabelSelector::from_api(&spec.selector),
             placement: PlacementSpec {
                 node_name: pod
@@ -167,7 +168,7 @@ mod tests {
         .unwrap();
         let info = DaemonSetInfo::from_api(&ds).unwrap();
         assert_eq!(info.key.to_string(), "dsg/infra-agent");
-        assert_eq!(info.template_generation.as_deref(), Some("2"));
+        assert_eq!(info.template_generation, Some(2));
         assert!(info.placement.host_network);
         assert_eq!(info.placement.required_affinity.as_ref().unwrap().len(), 1);
         assert_eq!(

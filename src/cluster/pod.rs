@@ -85,8 +85,8 @@ pub struct PodInfo {
     pub waiting: Option<PodReason>,
     /// A graceful deletion in progress.
     pub deletion: Option<Deletion>,
-    /// The `pod-template-generation` label.
-    pub template_generation: Option<String>,
+    /// The `pod-template-generation` label, when it is an integer.
+    pub template_generation: Option<i64>,
     /// The `controller-revision-hash` label.
     pub revision_hash: Option<String>,
 }
@@ -146,7 +146,9 @@ impl PodInfo {
                 deadline: t.0,
                 grace_seconds: pod.metadata.deletion_grace_period_seconds.unwrap_or(0),
             }),
-            template_generation: labels.get(POD_TEMPLATE_GENERATION_LABEL).cloned(),
+            template_generation: labels
+                .get(POD_TEMPLATE_GENERATION_LABEL)
+                .and_then(|g| g.parse().ok()),
             revision_hash: labels.get(CONTROLLER_REVISION_HASH_LABEL).cloned(),
             labels,
         })

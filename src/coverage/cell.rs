@@ -6,8 +6,9 @@ use jiff::SignedDuration;
 use serde::Serialize;
 
 use super::grace::{GracePeriods, Settings};
+use super::placement::Exclusion;
 use super::placement::Placement;
-use super::state::{CellState, waiting_reason_code};
+use super::state::{CellState, Reason, waiting_reason_code};
 use crate::cluster::{DaemonSetInfo, NodeHealth, NodeInfo, PodInfo, Timestamp};
 
 /// A cell's share of the DaemonSet controller's status numbers (each 0 or 1).
@@ -33,7 +34,7 @@ pub struct Cell {
     /// The state.
     pub state: CellState,
     /// A fixed reason code for the state (empty for healthy and excluded-by-default).
-    pub reason: &'static str,
+    pub reason: Reason,
     /// Human detail: the scheduler's message, the kubelet's reason, the taint.
     pub detail: Option<String>,
     /// When the state began (gaps only).
@@ -54,7 +55,7 @@ impl Default for Cell {
     fn default() -> Self {
         Self {
             state: CellState::Excluded,
-            reason: "",
+            reason: Reason::Unspecified,
             detail: None,
             since: None,
             actionable_at: None,
@@ -91,14 +92,14 @@ pub struct CellInput<'a> {
 /// The state part of a classification, before `since` and grace are applied.
 struct Verdict {
     state: CellState,
-    reason: &'static str,
+    reason: Reason,
     detail: Option<String>,
     /// When the state began, if the objects tell.
     began: Option<Timestamp>,
 }
 
 impl Verdict {
-    fn new(state: CellState, reason: &'static str) -> Self {
+    fn new(state: CellState, reason: Reason) -> Self {
         Self {
             state,
             reason,
@@ -204,16 +205,16 @@ fn verdict(input: &CellInput<'_>, had_pod: bool, now: Timestamp, settings: &Sett
     }
     let (Some(node), Some(placement)) = (input.node, input.placement) else {
         return match input.pods.first() {
-            Some(_) => Verdict::new(CellState::Orphaned, "node_gone"),
+            Some(_) => Verdict::new(CellState::Orphaned, Reason::NodeGone),
             // The same as a cell never evaluated: a deleted node's other cells need no visit.
-            None => Verdict::new(CellState::Excluded, ""),
+            None => Verdict::new(CellState::Excluded, Reason::Unspecified),
         };
     };
     if node.is_down() {
         return if placement.runs_when_node_ready || !input.pods.is_empty() {
             let reason = match node.health {
-                NodeHealth::Unreachable => "node_unreachable",
-                _ => "node_not_ready",
+                NodeHealth::Unreachable => Reason::NodeUnreachable,
+                _ => Reason::NodeNotReady,
             };
             // A deletion cannot complete while the kubelet is gone: it blocks a rollout.
             let deleting = input.pods.iter().any(|p| p.deletion.is_some());
@@ -246,16 +247,19 @@ fn verdict(input: &CellInput<'_>, had_pod: bool, now: Timestamp, settings: &Sett
         Some(_) => {
             let exclusion = placement.exclusion.as_ref();
             let taint_added = match exclusion {
-                Some(super::Exclusion::Taint { key, .. }) => node
+                Some(Exclusion::Taint { key, .. }) => node
                     .taints
                     .iter()
                     .find(|t| &t.key == key)
                     .and_then(|t| t.added),
                 _ => None,
             };
-            Verdict::new(CellState::Misscheduled, exclusion.map_or("", |e| e.code()))
-                .detail(exclusion.and_then(|e| e.detail()))
-                .began(taint_added)
+            Verdict::new(
+                CellState::Misscheduled,
+                exclusion.map_or(Reason::Unspecified, Exclusion::reason),
+            )
+            .detail(exclusion.and_then(|e| e.detail()))
+            .began(taint_added)
         }
         None if placement.should_run => missing(input.ds, node, had_pod, now, settings),
         None => excluded(placement),
@@ -264,8 +268,11 @@ fn verdict(input: &CellInput<'_>, had_pod: bool, now: Timestamp, settings: &Sett
 
 fn excluded(placement: &Placement) -> Verdict {
     let exclusion = placement.exclusion.as_ref();
-    Verdict::new(CellState::Excluded, exclusion.map_or("", |e| e.code()))
-        .detail(exclusion.and_then(|e| e.detail()))
+    Verdict::new(
+        CellState::Excluded,
+        exclusion.map_or(Reason::Unspecified, Exclusion::reason),
+    )
+    .detail(exclusion.and_then(|e| e.detail()))
 }
 
 /// A pod still present `termination_slack` after its deletion deadline.
@@ -282,12 +289,12 @@ fn stuck_terminating(
         .filter(|t| *t <= now)
         .min()?;
     let reason = match input.node {
-        None => "node_gone",
-        Some(node) if node.is_out_of_service() => "node_out_of_service",
+        None => Reason::NodeGone,
+        Some(node) if node.is_out_of_service() => Reason::NodeOutOfService,
         Some(node) => match node.health {
-            NodeHealth::Unreachable => "node_unreachable",
-            NodeHealth::NotReady => "node_not_ready",
-            NodeHealth::Ready => "node_ready",
+            NodeHealth::Unreachable => Reason::NodeUnreachable,
+            NodeHealth::NotReady => Reason::NodeNotReady,
+            NodeHealth::Ready => Reason::NodeReady,
         },
     };
     Some(Verdict::new(CellState::StuckTerminating, reason).began(Some(stuck_at)))
@@ -304,11 +311,11 @@ fn missing(
         .created
         .is_some_and(|created| add(created, settings.new_node_window) > now);
     let reason = if is_new {
-        "new_node"
+        Reason::NewNode
     } else if had_pod {
-        "pod_lost"
+        Reason::PodLost
     } else {
-        "never"
+        Reason::Never
     };
     // The pod was due from the moment the node, its readiness and the DaemonSet all existed.
     let due = [node.created, node.health_since, ds.created]
@@ -326,14 +333,14 @@ fn pod_verdict(pod: &PodInfo) -> Verdict {
     });
     if pod.is_terminal() {
         let reason = if pod.phase == crate::cluster::PodPhase::Failed {
-            "pod_failed"
+            Reason::PodFailed
         } else {
-            "pod_succeeded"
+            Reason::PodSucceeded
         };
         return Verdict::new(CellState::NotReady, reason);
     }
     if pod.ready {
-        return Verdict::new(CellState::Healthy, "");
+        return Verdict::new(CellState::Healthy, Reason::Unspecified);
     }
     if pod.node_name.is_none() || pod.phase == crate::cluster::PodPhase::Pending {
         if let Some(unschedulable) = &pod.unschedulable {
@@ -341,20 +348,20 @@ fn pod_verdict(pod: &PodInfo) -> Verdict {
                 .message
                 .clone()
                 .unwrap_or_else(|| unschedulable.reason.clone());
-            return Verdict::new(CellState::Pending, "unschedulable")
+            return Verdict::new(CellState::Pending, Reason::Unschedulable)
                 .detail(Some(detail))
                 .began(pod.created);
         }
         let reason = match (waiting, pod.node_name.is_none()) {
             (Some(w), _) => waiting_reason_code(&w.reason),
-            (None, true) => "not_scheduled",
-            (None, false) => "starting",
+            (None, true) => Reason::NotScheduled,
+            (None, false) => Reason::Starting,
         };
         return Verdict::new(CellState::Pending, reason)
             .detail(waiting_detail)
             .began(pod.created);
     }
-    let reason = waiting.map_or("readiness", |w| waiting_reason_code(&w.reason));
+    let reason = waiting.map_or(Reason::Readiness, |w| waiting_reason_code(&w.reason));
     Verdict::new(CellState::NotReady, reason)
         .detail(waiting_detail)
         .began(pod.ready_since)
@@ -377,7 +384,7 @@ fn next_check(
         .filter_map(|p| p.deletion)
         .map(|d| add(d.deadline, settings.termination_slack));
     let available = primary.and_then(|p| p.available_from(input.ds.min_ready_seconds));
-    let new_node_ends = (verdict.reason == "new_node")
+    let new_node_ends = (verdict.reason == Reason::NewNode)
         .then(|| input.node.and_then(|n| n.created))
         .flatten()
         .map(|created| add(created, settings.new_node_window));

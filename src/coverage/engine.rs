@@ -12,11 +12,12 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 use slab::Slab;
+use smallvec::SmallVec;
 
 use super::cell::{Cell, CellInput, classify};
 use super::counts::{DaemonSetCounts, NodeCounts, StateCounts};
 use super::grace::{AnnotationError, GracePeriods, Settings};
-use super::{CellState, CompiledPlacement};
+use super::{CellState, CompiledPlacement, Reason};
 use crate::cluster::{DaemonSetInfo, NodeInfo, ObjectKey, PodInfo, Timestamp};
 
 /// A change of one cell, for the alert engine.
@@ -40,7 +41,7 @@ pub struct CellSummary {
     /// The state.
     pub state: CellState,
     /// The reason code.
-    pub reason: &'static str,
+    pub reason: Reason,
     /// Past its grace period.
     pub actionable: bool,
 }
@@ -217,8 +218,9 @@ impl Coverage {
             if let Some(node) = self.nodes.get_mut(n) {
                 node.counts.apply(&cell.counts, -1);
             }
-            if cell.state != CellState::Excluded {
-                self.record(&slot.info.key, n, &cell, &Cell::default(), now);
+            let (from, to) = (summary(&cell), summary(&Cell::default()));
+            if is_news(from, to) {
+                self.push_transition(slot.info.key.clone(), n, from, to, now);
             }
         }
         let owned: Vec<usize> = self.owned.get(key).into_iter().flatten().copied().collect();
@@ -391,19 +393,22 @@ impl Coverage {
 
     /// Re-evaluates one cell and books the difference: counts, timers, transition.
     fn evaluate(&mut self, d: usize, n: usize, now: Timestamp) {
-        let ds = &self.daemonsets[d];
-        let node = self.nodes[n].info.as_ref();
-        let placement = node.map(|node| ds.placement.evaluate(node));
-        let slot = &ds.cells[n];
-        let pods: Vec<&PodInfo> = slot.pods.iter().map(|&p| &self.pods[p].info).collect();
-        let input = CellInput {
-            ds: &ds.info,
-            grace: &ds.grace,
-            node,
-            placement: placement.as_ref(),
-            pods: &pods,
+        let new = {
+            let ds = &self.daemonsets[d];
+            let node = self.nodes[n].info.as_ref();
+            let placement = node.map(|node| ds.placement.evaluate(node));
+            let slot = &ds.cells[n];
+            let pods: SmallVec<[&PodInfo; 2]> =
+                slot.pods.iter().map(|&p| &self.pods[p].info).collect();
+            let input = CellInput {
+                ds: &ds.info,
+                grace: &ds.grace,
+                node,
+                placement: placement.as_ref(),
+                pods: &pods,
+            };
+            classify(&input, &slot.cell, now, &self.settings)
         };
-        let new = classify(&input, &slot.cell, now, &self.settings);
         let ds = &mut self.daemonsets[d];
         let old = std::mem::replace(&mut ds.cells[n].cell, new);
         let new = &ds.cells[n].cell;
@@ -422,25 +427,28 @@ impl Coverage {
                 self.timers.insert((t, d, n));
             }
         }
-        let new = new.clone();
-        let key = ds.info.key.clone();
-        self.record(&key, n, &old, &new, now);
+        let (from, to) = (summary(&old), summary(new));
+        if is_news(from, to) {
+            let key = ds.info.key.clone();
+            self.push_transition(key, n, from, to, now);
+        }
     }
 
-    fn record(&mut self, ds: &ObjectKey, n: usize, old: &Cell, new: &Cell, now: Timestamp) {
-        let from = summary(old);
-        let to = summary(new);
-        // A cell moving between two reasons for not running a pod is no news.
-        let both_excluded = from.state == CellState::Excluded && to.state == CellState::Excluded;
-        if from != to && !both_excluded {
-            self.transitions.push(Transition {
-                daemonset: ds.clone(),
-                node: self.nodes[n].name.clone(),
-                from,
-                to,
-                at: now,
-            });
-        }
+    fn push_transition(
+        &mut self,
+        daemonset: ObjectKey,
+        n: usize,
+        from: CellSummary,
+        to: CellSummary,
+        at: Timestamp,
+    ) {
+        self.transitions.push(Transition {
+            daemonset,
+            node: self.nodes[n].name.clone(),
+            from,
+            to,
+            at,
+        });
     }
 
     /// Decides where a pod belongs now, moves it there and re-evaluates both cells.
@@ -521,6 +529,12 @@ fn owner_key(pod: &PodInfo) -> Option<ObjectKey> {
     pod.owner
         .as_ref()
         .map(|(name, _)| ObjectKey::new(&pod.key.namespace, name))
+}
+
+/// Whether a change is worth a transition: a cell moving between two reasons for not running a
+/// pod is no news.
+fn is_news(from: CellSummary, to: CellSummary) -> bool {
+    from != to && !(from.state == CellState::Excluded && to.state == CellState::Excluded)
 }
 
 fn summary(cell: &Cell) -> CellSummary {

@@ -112,12 +112,11 @@ impl GracePeriods {
             let Some(state_name) = key.strip_prefix(GRACE_ANNOTATION_PREFIX) else {
                 continue;
             };
-            let error = |reason: String| AnnotationError {
-                annotation: key.clone(),
-                reason,
-            };
             if let Err(reason) = periods.set(state_name, value) {
-                errors.push(error(reason));
+                errors.push(AnnotationError {
+                    annotation: key.clone(),
+                    reason,
+                });
             }
         }
         (periods, errors)

@@ -20,4 +20,4 @@ pub mod state;
 pub use cell::Cell;
 pub use engine::{Coverage, Transition};
 pub use grace::Settings;
-pub use state::CellState;
+pub use state::{CellState, Reason};

@@ -16,6 +16,7 @@
 
 use serde::Serialize;
 
+use super::Reason;
 use super::affinity::NodeAffinity;
 use super::tolerations::{tolerated, with_daemon_tolerations};
 use crate::cluster::node::{TAINT_NOT_READY, TAINT_UNREACHABLE};
@@ -48,6 +49,16 @@ impl Exclusion {
             Self::NodeSelector => "node_selector",
             Self::NodeAffinity => "node_affinity",
             Self::Taint { .. } => "taint",
+        }
+    }
+
+    /// The reason code of the rule.
+    pub fn reason(&self) -> Reason {
+        match self {
+            Self::NodeName => Reason::NodeName,
+            Self::NodeSelector => Reason::NodeSelector,
+            Self::NodeAffinity => Reason::NodeAffinity,
+            Self::Taint { .. } => Reason::Taint,
         }
     }
 

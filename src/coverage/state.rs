@@ -71,21 +71,116 @@ impl CellState {
     }
 }
 
+/// The reason code of a cell's state: a fixed set, safe as a metric label.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    /// No reason: healthy cells, and excluded ones with nothing to say.
+    #[default]
+    Unspecified,
+    /// `new_node`.
+    NewNode,
+    /// `pod_lost`.
+    PodLost,
+    /// `never`.
+    Never,
+    /// `unschedulable`.
+    Unschedulable,
+    /// `image_pull`.
+    ImagePull,
+    /// `container_config`.
+    ContainerConfig,
+    /// `starting`.
+    Starting,
+    /// `not_scheduled`.
+    NotScheduled,
+    /// `crash_loop`.
+    CrashLoop,
+    /// `readiness`.
+    Readiness,
+    /// `pod_failed`.
+    PodFailed,
+    /// `pod_succeeded`.
+    PodSucceeded,
+    /// `other`.
+    Other,
+    /// `node_unreachable`.
+    NodeUnreachable,
+    /// `node_not_ready`.
+    NodeNotReady,
+    /// `node_gone`.
+    NodeGone,
+    /// `node_out_of_service`.
+    NodeOutOfService,
+    /// `node_ready`.
+    NodeReady,
+    /// `node_name`.
+    NodeName,
+    /// `node_selector`.
+    NodeSelector,
+    /// `node_affinity`.
+    NodeAffinity,
+    /// `taint`.
+    Taint,
+}
+
+impl Reason {
+    /// The code as text (`""` for [`Reason::Unspecified`]).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unspecified => "",
+            Self::NewNode => "new_node",
+            Self::PodLost => "pod_lost",
+            Self::Never => "never",
+            Self::Unschedulable => "unschedulable",
+            Self::ImagePull => "image_pull",
+            Self::ContainerConfig => "container_config",
+            Self::Starting => "starting",
+            Self::NotScheduled => "not_scheduled",
+            Self::CrashLoop => "crash_loop",
+            Self::Readiness => "readiness",
+            Self::PodFailed => "pod_failed",
+            Self::PodSucceeded => "pod_succeeded",
+            Self::Other => "other",
+            Self::NodeUnreachable => "node_unreachable",
+            Self::NodeNotReady => "node_not_ready",
+            Self::NodeGone => "node_gone",
+            Self::NodeOutOfService => "node_out_of_service",
+            Self::NodeReady => "node_ready",
+            Self::NodeName => "node_name",
+            Self::NodeSelector => "node_selector",
+            Self::NodeAffinity => "node_affinity",
+            Self::Taint => "taint",
+        }
+    }
+}
+
+impl serde::Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Maps a kubelet waiting reason to a fixed reason code; the reason itself goes into the detail.
-pub fn waiting_reason_code(reason: &str) -> &'static str {
+pub fn waiting_reason_code(reason: &str) -> Reason {
     match reason {
         "ErrImagePull"
         | "ImagePullBackOff"
         | "InvalidImageName"
         | "ErrImageNeverPull"
-        | "RegistryUnavailable" => "image_pull",
-        "CrashLoopBackOff" | "RunContainerError" => "crash_loop",
+        | "RegistryUnavailable" => Reason::ImagePull,
+        "CrashLoopBackOff" | "RunContainerError" => Reason::CrashLoop,
         "CreateContainerConfigError"
         | "CreateContainerError"
         | "PreCreateHookError"
-        | "PreStartHookError" => "container_config",
-        "ContainerCreating" | "PodInitializing" => "starting",
-        _ => "other",
+        | "PreStartHookError" => Reason::ContainerConfig,
+        "ContainerCreating" | "PodInitializing" => Reason::Starting,
+        _ => Reason::Other,
     }
 }
 

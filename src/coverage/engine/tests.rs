@@ -22,7 +22,7 @@ fn key(name: &str) -> ObjectKey {
 
 fn state(cov: &Coverage, ds: &str, node: &str) -> (CellState, &'static str) {
     let view = cov.cell(&key(ds), node).expect("cell exists");
-    (view.cell.state, view.cell.reason)
+    (view.cell.state, view.cell.reason.as_str())
 }
 
 /// Two ready workers, one DaemonSet with a ready pod on each.
@@ -386,7 +386,7 @@ fn ds_variant(index: usize, variant: u8) -> DaemonSetInfo {
             .min_ready_seconds(60),
         4 => base
             .annotated("dsguard.io/grace-missing", "0s")
-            .template_generation("2"),
+            .template_generation(2),
         _ => {
             let mut other = base;
             other.uid = Some("replaced".to_owned());
@@ -408,7 +408,7 @@ fn pod_variant(ds: usize, node_index: usize, copy: u8, variant: u8, now: Timesta
         3 => base.unschedulable("0/3 nodes are available: 1 Insufficient cpu."),
         4 => base.terminating(now + SignedDuration::from_secs(30), 30),
         5 => base.failed(),
-        6 => base.generation("2").ready_since(now),
+        6 => base.generation(2).ready_since(now),
         7 => base
             .ready_since(now)
             .terminating(now + SignedDuration::from_secs(5), 0)

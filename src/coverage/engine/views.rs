@@ -5,9 +5,9 @@ use serde::Serialize;
 
 use super::{Coverage, Place};
 use crate::cluster::{ControllerStatus, NodeHealth, ObjectKey, Timestamp};
-use crate::coverage::CellState;
 use crate::coverage::cell::Cell;
 use crate::coverage::counts::{DaemonSetCounts, NodeCounts, StateCounts};
+use crate::coverage::{CellState, Reason};
 
 /// A DaemonSet's summary: dsguard's counts beside the controller's.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,7 +38,7 @@ pub struct GapView {
     /// The state.
     pub state: CellState,
     /// The reason code.
-    pub reason: &'static str,
+    pub reason: Reason,
     /// Human detail.
     pub detail: Option<String>,
     /// When the state began.
