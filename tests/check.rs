@@ -33,11 +33,13 @@ fn real_k8s() -> PathBuf {
     dir
 }
 
-/// The DaemonSet controller's own numbers per stage, from `controller-status.txt`:
-/// stage -> [(name, desired, current, ready, available, misscheduled)].
-fn controller_numbers() -> Vec<(String, Vec<(String, [i64; 5])>)> {
+/// A DaemonSet's desired, current, ready, available and misscheduled numbers.
+type Numbers = (String, [i64; 5]);
+
+/// The DaemonSet controller's own numbers per stage, from `controller-status.txt`.
+fn controller_numbers() -> Vec<(String, Vec<Numbers>)> {
     let text = std::fs::read_to_string(real_k8s().join("controller-status.txt")).unwrap();
-    let mut stages: Vec<(String, Vec<(String, [i64; 5])>)> = Vec::new();
+    let mut stages: Vec<(String, Vec<Numbers>)> = Vec::new();
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("== ") {
             stages.push((
