@@ -29,4 +29,5 @@ pub mod check;
 pub mod cli;
 pub mod cluster;
 pub mod coverage;
+pub mod settings;
 pub mod sim;

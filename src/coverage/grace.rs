@@ -122,6 +122,13 @@ impl GracePeriods {
         (periods, errors)
     }
 
+    /// Sets the grace period of a gap state (healthy and excluded have none: ignored).
+    pub fn set_state(&mut self, state: CellState, duration: SignedDuration) {
+        if let Some(slot) = self.slot(state) {
+            *slot = duration;
+        }
+    }
+
     /// Sets the grace period of the gap state named `state` (`not_ready` or `not-ready`) from a
     /// duration such as `10m`; the error says what is wrong.
     pub fn set(&mut self, state: &str, duration: &str) -> Result<(), String> {

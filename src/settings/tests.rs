@@ -1,0 +1,134 @@
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dsguard-settings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn defaults_need_no_file_and_no_environment() {
+    let settings = Settings::load_with_env(None, env(&[])).unwrap();
+    assert_eq!(settings.server.listen.to_string(), "0.0.0.0:8080");
+    assert_eq!(settings.pods.watch, PodWatch::Daemon);
+    assert_eq!(settings.watch.staleness.0, SignedDuration::from_secs(60));
+    assert_eq!(settings.coverage(), coverage::Settings::default());
+}
+
+#[test]
+fn file_then_environment_override_the_defaults() {
+    let path = file(
+        "layers.yaml",
+        "server:\n  listen: 127.0.0.1:9000\npods:\n  watch: all\ncoverage:\n  grace:\n    stranded: 30s\n",
+    );
+    let settings = Settings::load_with_env(
+        Some(&path),
+        env(&[
+            ("DSGUARD__SERVER__LISTEN", "127.0.0.1:9100"),
+            ("DSGUARD__METRICS__FULL_MATRIX", "true"),
+            ("OTHER", "x"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        settings.server.listen.to_string(),
+        "127.0.0.1:9100",
+        "the environment wins"
+    );
+    assert_eq!(settings.pods.watch, PodWatch::All);
+    assert!(settings.metrics.full_matrix);
+    assert_eq!(
+        settings.coverage().grace.stranded,
+        SignedDuration::from_secs(30)
+    );
+}
+
+#[test]
+fn unknown_key_is_named() {
+    let path = file(
+        "unknown.yaml",
+        "server:\n  listen: 127.0.0.1:9000\n  port: 9\n",
+    );
+    let err = Settings::load_with_env(Some(&path), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("setting server.port: unknown field `port`"),
+        "{err}"
+    );
+    let err = Settings::load_with_env(None, env(&[("DSGUARD__SERVR__LISTEN", "x")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("setting servr: unknown field `servr`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_duration_is_named_with_the_reason() {
+    let err = Settings::load_with_env(None, env(&[("DSGUARD__WATCH__STALENESS", "soon")]))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "setting watch.staleness: \"soon\" is not a duration (examples: 90s, 10m, 1h30m)"
+    );
+    let err = Settings::load_with_env(None, env(&[("DSGUARD__COVERAGE__GRACE__MISSING", "-1m")]))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "setting coverage.grace.missing: \"-1m\" is negative");
+    let err = Settings::load_with_env(None, env(&[("DSGUARD__WATCH__STALENESS", "0s")]))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "setting watch.staleness: must be more than zero");
+}
+
+#[test]
+fn bad_values_of_other_types_are_named() {
+    let err = Settings::load_with_env(None, env(&[("DSGUARD__SERVER__LISTEN", "localhost")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("setting server.listen: "), "{err}");
+    let err = Settings::load_with_env(None, env(&[("DSGUARD__PODS__WATCH", "some")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("setting pods.watch: unknown variant `some`"),
+        "{err}"
+    );
+    let err = Settings::load_with_env(None, env(&[("DSGUARD__LOG__LEVEL", "dsguard=loud")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("setting log.level: "), "{err}");
+}
+
+#[test]
+fn missing_kubeconfig_is_named() {
+    let err = Settings::load_with_env(
+        None,
+        env(&[("DSGUARD__KUBE__KUBECONFIG", "/nonexistent/kubeconfig")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "setting kube.kubeconfig: /nonexistent/kubeconfig is not a readable file"
+    );
+}
+
+#[test]
+fn missing_settings_file_is_an_error() {
+    let err = Settings::load_with_env(Some(Path::new("/nonexistent/dsguard.yaml")), env(&[]))
+        .unwrap_err();
+    assert!(matches!(err, SettingsError::Source(_)), "{err}");
+}
