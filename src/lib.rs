@@ -29,5 +29,6 @@ pub mod check;
 pub mod cli;
 pub mod cluster;
 pub mod coverage;
+pub mod model;
 pub mod settings;
 pub mod sim;

@@ -11,6 +11,7 @@ pub mod daemonset;
 pub mod node;
 pub mod pod;
 pub mod selector;
+pub mod watch;
 
 use std::fmt;
 

@@ -64,6 +64,20 @@ impl NodeCounts {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StateCounts([i64; CellState::ALL.len()]);
 
+impl Serialize for StateCounts {
+    /// As a map from state name to count, leaving out states with no cell.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        for state in CellState::ALL {
+            if self.get(state) != 0 {
+                map.serialize_entry(state.as_str(), &self.get(state))?;
+            }
+        }
+        map.end()
+    }
+}
+
 impl StateCounts {
     /// Adds (`sign` 1) or removes (`sign` -1) one cell.
     pub fn apply(&mut self, state: CellState, sign: i64) {

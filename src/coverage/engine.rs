@@ -65,6 +65,7 @@ struct NodeSlot {
     /// Pods in this node's cells.
     pods: usize,
     counts: NodeCounts,
+    states: StateCounts,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -178,6 +179,9 @@ impl Coverage {
                 });
                 let states = &mut self.daemonsets[d].states;
                 states.apply(CellState::Excluded, self.width as i64);
+                for (_, node) in &mut self.nodes {
+                    node.states.apply(CellState::Excluded, 1);
+                }
                 self.ds_ids.insert(key.clone(), d);
                 d
             }
@@ -217,6 +221,7 @@ impl Coverage {
             }
             if let Some(node) = self.nodes.get_mut(n) {
                 node.counts.apply(&cell.counts, -1);
+                node.states.apply(cell.state, -1);
             }
             let (from, to) = (summary(&cell), summary(&Cell::default()));
             if is_news(from, to) {
@@ -300,12 +305,13 @@ impl Coverage {
         for (_, node) in &mut self.nodes {
             node.counts = NodeCounts::default();
             node.pods = 0;
+            node.states = StateCounts::default();
         }
         for (_, ds) in &mut self.daemonsets {
             ds.counts = DaemonSetCounts::default();
             ds.states = StateCounts::default();
             ds.unassigned = 0;
-            for slot in &mut ds.cells {
+            for (n, slot) in ds.cells.iter_mut().enumerate() {
                 slot.pods.clear();
                 let history = Cell {
                     state: slot.cell.state,
@@ -315,6 +321,9 @@ impl Coverage {
                 };
                 slot.cell = history;
                 ds.states.apply(slot.cell.state, 1);
+                if let Some(node) = self.nodes.get_mut(n) {
+                    node.states.apply(slot.cell.state, 1);
+                }
             }
         }
         let pods: Vec<usize> = self.pods.iter().map(|(p, _)| p).collect();
@@ -350,7 +359,10 @@ impl Coverage {
             info: None,
             pods: 0,
             counts: NodeCounts::default(),
+            states: StateCounts::default(),
         });
+        let excluded = self.daemonsets.len() as i64;
+        self.nodes[n].states.apply(CellState::Excluded, excluded);
         self.node_ids.insert(name.to_owned(), n);
         if n >= self.width {
             let grow = (n + 1 - self.width) as i64;
@@ -419,6 +431,8 @@ impl Coverage {
         let node = &mut self.nodes[n];
         node.counts.apply(&old.counts, -1);
         node.counts.apply(&new.counts, 1);
+        node.states.apply(old.state, -1);
+        node.states.apply(new.state, 1);
         if old.next_check != new.next_check {
             if let Some(t) = old.next_check {
                 self.timers.remove(&(t, d, n));

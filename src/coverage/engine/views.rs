@@ -62,6 +62,8 @@ pub struct NodeView {
     pub cordoned: bool,
     /// DaemonSets that should run / have scheduled / have ready pods here.
     pub counts: NodeCounts,
+    /// This node's cells by state.
+    pub states: StateCounts,
 }
 
 /// One cell with its names.
@@ -134,10 +136,28 @@ impl Coverage {
                 health: n.info.as_ref().map(|i| i.health),
                 cordoned: n.info.as_ref().is_some_and(|i| i.unschedulable),
                 counts: n.counts,
+                states: n.states,
             })
             .collect();
         nodes.sort_by(|a, b| a.name.cmp(&b.name));
         nodes
+    }
+
+    /// One node's slim object, if the node exists.
+    pub fn node_info(&self, name: &str) -> Option<&crate::cluster::NodeInfo> {
+        self.nodes[*self.node_ids.get(name)?].info.as_ref()
+    }
+
+    /// One node's view (also for a deleted node still holding pods).
+    pub fn node(&self, name: &str) -> Option<NodeView> {
+        let n = &self.nodes[*self.node_ids.get(name)?];
+        Some(NodeView {
+            name: n.name.clone(),
+            health: n.info.as_ref().map(|i| i.health),
+            cordoned: n.info.as_ref().is_some_and(|i| i.unschedulable),
+            counts: n.counts,
+            states: n.states,
+        })
     }
 
     /// One cell.

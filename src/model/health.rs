@@ -1,0 +1,152 @@
+//! Watch health and blindness: dsguard must never alert on what it cannot see. Until every
+//! watch has synced, and while any watch has been failing for longer than the staleness bound,
+//! it is blind.
+
+use std::collections::BTreeMap;
+
+use jiff::SignedDuration;
+use serde::Serialize;
+
+use crate::cluster::Timestamp;
+use crate::cluster::watch::{Resource, WatchEvent};
+
+/// Why dsguard is blind, and since when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Blindness {
+    /// When it turned blind.
+    pub since: Timestamp,
+    /// Why, for people.
+    pub reason: String,
+}
+
+/// One watch's health.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ResourceHealth {
+    /// The first list completed.
+    pub synced: bool,
+    /// Failing since this moment, with no success after it.
+    pub failing_since: Option<Timestamp>,
+    /// The last event of any kind.
+    pub last_event: Option<Timestamp>,
+    /// Lists started (the first, and every relist after a lost watch).
+    pub lists: u64,
+    /// Failures reported by the watcher, by reason.
+    pub failures: BTreeMap<&'static str, u64>,
+    /// Events by type.
+    pub events: BTreeMap<&'static str, u64>,
+}
+
+/// The health of every watch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchHealth {
+    staleness: SignedDuration,
+    started: Timestamp,
+    resources: BTreeMap<Resource, ResourceHealth>,
+    blind: Option<Blindness>,
+}
+
+impl WatchHealth {
+    /// Nothing synced yet: blind from `now`.
+    pub fn new(staleness: SignedDuration, now: Timestamp) -> Self {
+        let mut health = Self {
+            staleness,
+            started: now,
+            resources: Resource::ALL
+                .into_iter()
+                .map(|r| (r, ResourceHealth::default()))
+                .collect(),
+            blind: None,
+        };
+        health.judge(now);
+        health
+    }
+
+    /// Books one event.
+    pub fn observe(&mut self, event: &WatchEvent, now: Timestamp) {
+        let (resource, kind) = match event {
+            WatchEvent::Listing(r) => (*r, "listing"),
+            WatchEvent::Applied(o) => (resource_of(o), "applied"),
+            WatchEvent::Deleted(r) => (resource_of_ref(r), "deleted"),
+            WatchEvent::Synced(r) => (*r, "synced"),
+            WatchEvent::Failed(r, _) => (*r, "failed"),
+            WatchEvent::Malformed(r, _) => (*r, "malformed"),
+        };
+        let health = self.resources.entry(resource).or_default();
+        health.last_event = Some(now);
+        *health.events.entry(kind).or_default() += 1;
+        match event {
+            WatchEvent::Failed(_, reason) => {
+                health.failing_since.get_or_insert(now);
+                *health.failures.entry(reason).or_default() += 1;
+            }
+            WatchEvent::Listing(_) => {
+                health.lists += 1;
+                health.failing_since = None;
+            }
+            WatchEvent::Synced(_) => {
+                health.synced = true;
+                health.failing_since = None;
+            }
+            _ => health.failing_since = None,
+        }
+    }
+
+    /// Re-judges blindness at `now`.
+    pub fn judge(&mut self, now: Timestamp) {
+        let reason = self.resources.iter().find_map(|(resource, health)| {
+            if !health.synced {
+                return Some(format!(
+                    "waiting for the first list of {}",
+                    resource.as_str()
+                ));
+            }
+            let since = health.failing_since?;
+            (now.duration_since(since) >= self.staleness).then(|| {
+                format!(
+                    "the {} watch has been failing since {since}",
+                    resource.as_str()
+                )
+            })
+        });
+        self.blind = match (reason, self.blind.take()) {
+            (None, _) => None,
+            (Some(reason), Some(blind)) => Some(Blindness { reason, ..blind }),
+            (Some(reason), None) => Some(Blindness {
+                since: if self.resources.values().all(|h| h.last_event.is_none()) {
+                    self.started
+                } else {
+                    now
+                },
+                reason,
+            }),
+        };
+    }
+
+    /// Why dsguard is blind, if it is.
+    pub fn blindness(&self) -> Option<&Blindness> {
+        self.blind.as_ref()
+    }
+
+    /// Every watch's health.
+    pub fn resources(&self) -> &BTreeMap<Resource, ResourceHealth> {
+        &self.resources
+    }
+}
+
+fn resource_of(object: &crate::cluster::watch::Object) -> Resource {
+    use crate::cluster::watch::Object;
+    match object {
+        Object::Node(_) => Resource::Nodes,
+        Object::DaemonSet(_) => Resource::DaemonSets,
+        Object::Pod(_) => Resource::Pods,
+    }
+}
+
+fn resource_of_ref(object: &crate::cluster::watch::ObjectRef) -> Resource {
+    use crate::cluster::watch::ObjectRef;
+    match object {
+        ObjectRef::Node(_) => Resource::Nodes,
+        ObjectRef::DaemonSet(_) => Resource::DaemonSets,
+        ObjectRef::Pod(_) => Resource::Pods,
+    }
+}

@@ -1,0 +1,141 @@
+//! The model task's state: the coverage engine fed by the watchers, the health of each watch
+//! (and so whether dsguard is blind), and the node incidents.
+//!
+//! [`Model::handle`] applies one [`WatchEvent`]; [`Model::tick`] advances time. Both return the
+//! cell transitions they caused. Like the engine it wraps, the model is synchronous, does no
+//! I/O and takes the time as an argument; the async task that owns it lives in `app`.
+
+pub mod health;
+pub mod incidents;
+
+use jiff::SignedDuration;
+use prometheus_client::metrics::histogram::Histogram;
+
+use crate::cluster::Timestamp;
+use crate::cluster::watch::{Object, ObjectRef, Resource, WatchEvent};
+use crate::coverage::{CellState, Coverage, Settings, Transition};
+
+pub use health::{Blindness, WatchHealth};
+pub use incidents::{Incident, Incidents};
+
+/// Buckets of the time-to-replace histogram, in seconds: from a pod that starts in seconds to
+/// one that waits half an hour for an image or for room.
+pub const REPLACEMENT_BUCKETS: [f64; 10] = [
+    5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0,
+];
+
+/// Coverage, watch health and incidents.
+#[derive(Debug)]
+pub struct Model {
+    coverage: Coverage,
+    health: WatchHealth,
+    incidents: Incidents,
+    replacement: Histogram,
+    malformed: std::collections::BTreeMap<(Resource, &'static str), u64>,
+}
+
+impl Model {
+    /// A model that has seen nothing yet, started at `now`; `staleness` bounds how long a watch
+    /// may fail before dsguard turns blind.
+    pub fn new(settings: Settings, staleness: SignedDuration, now: Timestamp) -> Self {
+        Self {
+            coverage: Coverage::new(settings),
+            health: WatchHealth::new(staleness, now),
+            incidents: Incidents::default(),
+            replacement: Histogram::new(REPLACEMENT_BUCKETS),
+            malformed: Default::default(),
+        }
+    }
+
+    /// Applies one watch event.
+    pub fn handle(&mut self, event: WatchEvent, now: Timestamp) -> Vec<Transition> {
+        self.health.observe(&event, now);
+        match event {
+            WatchEvent::Applied(Object::Node(node)) => self.coverage.apply_node(node, now),
+            WatchEvent::Applied(Object::DaemonSet(ds)) => self.coverage.apply_daemonset(ds, now),
+            WatchEvent::Applied(Object::Pod(pod)) => self.coverage.apply_pod(pod, now),
+            WatchEvent::Deleted(ObjectRef::Node(name)) => {
+                self.coverage.delete_node(&name, now);
+                self.incidents.node_deleted(&name, now);
+            }
+            WatchEvent::Deleted(ObjectRef::DaemonSet(key)) => {
+                self.coverage.delete_daemonset(&key, now)
+            }
+            WatchEvent::Deleted(ObjectRef::Pod(key)) => self.coverage.delete_pod(&key, now),
+            WatchEvent::Malformed(resource, reason) => {
+                *self.malformed.entry((resource, reason)).or_default() += 1
+            }
+            WatchEvent::Listing(_) | WatchEvent::Synced(_) | WatchEvent::Failed(..) => {}
+        }
+        self.settle(now)
+    }
+
+    /// Advances time: grace periods expire, deadlines pass, blindness is re-judged.
+    pub fn tick(&mut self, now: Timestamp) -> Vec<Transition> {
+        self.coverage.tick(now);
+        self.health.judge(now);
+        self.settle(now)
+    }
+
+    fn settle(&mut self, now: Timestamp) -> Vec<Transition> {
+        let transitions = self.coverage.take_transitions();
+        for t in &transitions {
+            self.incidents.observe(t, now);
+            if let Some(seconds) = self.replacement_seconds(t) {
+                self.replacement.observe(seconds);
+            }
+        }
+        self.incidents.close_settled(&self.coverage, now);
+        self.health.judge(now);
+        transitions
+    }
+
+    /// Time to replace: from the moment the node joined or became ready again to the moment its
+    /// daemon pod turned ready, for pods that turned ready within the new-node window of it.
+    fn replacement_seconds(&self, t: &Transition) -> Option<f64> {
+        if t.to.state != CellState::Healthy || !t.from.state.is_gap() {
+            return None;
+        }
+        let node = self.coverage.node_info(&t.node)?;
+        let began = [node.created, node.health_since]
+            .into_iter()
+            .flatten()
+            .max()?;
+        let waited = t.at.duration_since(began);
+        (!waited.is_negative() && waited <= self.coverage.settings().new_node_window)
+            .then(|| waited.as_secs_f64())
+    }
+
+    /// The coverage engine.
+    pub fn coverage(&self) -> &Coverage {
+        &self.coverage
+    }
+
+    /// The watches' health.
+    pub fn health(&self) -> &WatchHealth {
+        &self.health
+    }
+
+    /// Why dsguard cannot trust its data, if it cannot.
+    pub fn blindness(&self) -> Option<&Blindness> {
+        self.health.blindness()
+    }
+
+    /// Node incidents, open ones first.
+    pub fn incidents(&self) -> &Incidents {
+        &self.incidents
+    }
+
+    /// The time-to-replace histogram (shared with the metrics registry).
+    pub fn replacement_histogram(&self) -> &Histogram {
+        &self.replacement
+    }
+
+    /// Objects skipped as malformed, by resource and reason.
+    pub fn malformed(&self) -> &std::collections::BTreeMap<(Resource, &'static str), u64> {
+        &self.malformed
+    }
+}
+
+#[cfg(test)]
+mod tests;
