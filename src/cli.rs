@@ -17,6 +17,10 @@ pub struct Cli {
 enum Command {
     /// Evaluate a `kubectl get nodes,daemonsets,pods -A -o json` dump and report every gap.
     Check(crate::check::CheckArgs),
+    /// Watch a cluster: export coverage metrics and serve the API.
+    Run(crate::app::RunArgs),
+    /// Play a simulated cluster in which a node fails, with dsguard watching it.
+    Demo(crate::demo::DemoArgs),
     /// Serve a simulated Kubernetes API server that plays a scenario.
     Sim(crate::sim::SimArgs),
 }
@@ -26,6 +30,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => crate::check::run(&args),
+        Command::Run(args) => crate::app::run_command(args),
+        Command::Demo(args) => crate::demo::run(args),
         Command::Sim(args) => match crate::sim::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

@@ -25,10 +25,15 @@
 
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod cluster;
 pub mod coverage;
+pub mod demo;
+pub mod metrics;
 pub mod model;
+pub mod server;
 pub mod settings;
 pub mod sim;

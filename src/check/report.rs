@@ -55,34 +55,7 @@ impl Report {
     /// Builds the report of a model.
     pub fn build(coverage: &Coverage, inventory: &Inventory, now: Timestamp) -> Self {
         let gaps = coverage.gaps(now);
-        let mut warnings = Vec::new();
-        let daemonsets = coverage
-            .daemonsets()
-            .into_iter()
-            .map(|ds| {
-                for error in &ds.annotation_errors {
-                    warnings.push(format!("{}: {error}; the default applies", ds.key));
-                }
-                if ds.unassigned > 0 {
-                    warnings.push(format!(
-                        "{}: {} pod(s) neither bound nor pinned to a node; the controller ignores them",
-                        ds.key, ds.unassigned
-                    ));
-                }
-                let own = gaps
-                    .iter()
-                    .filter(|g| g.namespace == ds.key.namespace && g.daemonset == ds.key.name);
-                DaemonSetRow {
-                    namespace: ds.key.namespace.clone(),
-                    name: ds.key.name.clone(),
-                    counts: ds.counts,
-                    gaps: own.clone().count(),
-                    actionable_gaps: own.filter(|g| g.actionable).count(),
-                    mismatch: ds.controller.is_some_and(|c| differences(&ds.counts, &c).next().is_some()),
-                    controller: ds.controller,
-                }
-            })
-            .collect();
+        let (daemonsets, warnings) = daemonset_rows(coverage, &gaps);
         Self {
             evaluated_at: now,
             nodes: inventory.nodes.len(),
@@ -217,6 +190,41 @@ impl Report {
         out.push_str(&table(&header, rows));
         out
     }
+}
+
+/// One row per DaemonSet, and the warnings about them (bad annotations, ignored pods).
+pub fn daemonset_rows(coverage: &Coverage, gaps: &[GapView]) -> (Vec<DaemonSetRow>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let rows = coverage
+        .daemonsets()
+        .into_iter()
+        .map(|ds| {
+            for error in &ds.annotation_errors {
+                warnings.push(format!("{}: {error}; the default applies", ds.key));
+            }
+            if ds.unassigned > 0 {
+                warnings.push(format!(
+                    "{}: {} pod(s) neither bound nor pinned to a node; the controller ignores them",
+                    ds.key, ds.unassigned
+                ));
+            }
+            let own = gaps
+                .iter()
+                .filter(|g| g.namespace == ds.key.namespace && g.daemonset == ds.key.name);
+            DaemonSetRow {
+                namespace: ds.key.namespace.clone(),
+                name: ds.key.name.clone(),
+                counts: ds.counts,
+                gaps: own.clone().count(),
+                actionable_gaps: own.filter(|g| g.actionable).count(),
+                mismatch: ds
+                    .controller
+                    .is_some_and(|c| differences(&ds.counts, &c).next().is_some()),
+                controller: ds.controller,
+            }
+        })
+        .collect();
+    (rows, warnings)
 }
 
 /// The fields where dsguard's numbers and the controller's differ: (field, ours, theirs).

@@ -204,7 +204,9 @@ fn verdict(input: &CellInput<'_>, had_pod: bool, now: Timestamp, settings: &Sett
         return stuck;
     }
     let (Some(node), Some(placement)) = (input.node, input.placement) else {
-        return match input.pods.first() {
+        // Only a bound pod is orphaned: an unbound one pinned to a node not seen yet is usually
+        // a new node's pod whose node event has not arrived (the watches are independent).
+        return match input.pods.iter().find(|p| p.node_name.is_some()) {
             Some(_) => Verdict::new(CellState::Orphaned, Reason::NodeGone),
             // The same as a cell never evaluated: a deleted node's other cells need no visit.
             None => Verdict::new(CellState::Excluded, Reason::Unspecified),

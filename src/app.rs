@@ -1,0 +1,312 @@
+//! The one wiring function: settings in, tasks out. [`run`] builds the model, the metrics
+//! registry, the watchers, the model task and the HTTP server, spawns each inside its own
+//! tracing span, and ends in one `tokio::select!` that says which task stopped and why.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, mpsc};
+use tracing::Instrument;
+
+use crate::clock::Clock;
+use crate::cluster::watch::{self, Resource, WatchEvent};
+use crate::coverage::Transition;
+use crate::metrics::{Metrics, SharedModel};
+use crate::model::Model;
+use crate::server::{AppState, router};
+use crate::settings::Settings;
+
+/// Watch events queued between the watchers and the model. A relist of a 5,000-node cluster
+/// arrives as pages of 500 objects; 1,024 lets the watchers run a page ahead of the model
+/// without holding a whole list in the queue.
+pub const WATCH_EVENT_QUEUE: usize = 1024;
+
+/// How often the model task advances time: grace periods expire and blindness is judged at this
+/// resolution (in real time; a simulated cluster may run faster).
+pub const TICK: Duration = Duration::from_millis(250);
+
+/// Transitions kept for slow subscribers (the demo's printer, the alert engine).
+pub const TRANSITION_BROADCAST: usize = 4096;
+
+/// What [`run`] needs besides the settings.
+pub struct Wiring {
+    /// A client for the cluster's API server.
+    pub client: kube::Client,
+    /// The time source.
+    pub clock: Arc<dyn Clock>,
+    /// Where to serve HTTP.
+    pub listener: TcpListener,
+    /// Where to publish cell transitions, if anyone listens.
+    pub transitions: Option<broadcast::Sender<Transition>>,
+}
+
+/// Runs dsguard until `shutdown` resolves or a task stops.
+pub async fn run(
+    settings: Settings,
+    wiring: Wiring,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let Wiring {
+        client,
+        clock,
+        listener,
+        transitions,
+    } = wiring;
+    let model: SharedModel = Arc::new(Mutex::new(Model::new(
+        settings.coverage(),
+        settings.watch.staleness.0,
+        clock.now(),
+    )));
+    let metrics = Arc::new(Metrics::new(
+        model.clone(),
+        clock.clone(),
+        settings.metrics.full_matrix,
+    ));
+    let (events, receiver) = mpsc::channel(WATCH_EVENT_QUEUE);
+
+    let mut watchers = tokio::task::JoinSet::new();
+    for resource in Resource::ALL {
+        let span = tracing::info_span!("watch", resource = resource.as_str());
+        watchers.spawn(
+            watch::run(
+                client.clone(),
+                resource,
+                settings.pods.watch,
+                events.clone(),
+            )
+            .instrument(span),
+        );
+    }
+    drop(events);
+
+    let model_task = tokio::spawn(
+        model_task(
+            receiver,
+            model.clone(),
+            clock.clone(),
+            metrics.clone(),
+            transitions,
+        )
+        .instrument(tracing::info_span!("model")),
+    );
+    let addr = listener.local_addr().context("listener address")?;
+    let app = router(AppState {
+        model,
+        metrics,
+        clock,
+    });
+    let server = tokio::spawn(
+        async move { axum::serve(listener, app).await }
+            .instrument(tracing::info_span!("server", %addr)),
+    );
+    tracing::info!(%addr, "serving /metrics, /healthz, /readyz and /api/v1");
+
+    let outcome = tokio::select! {
+        () = shutdown => {
+            tracing::info!("shutting down");
+            Ok(())
+        }
+        Some(done) = watchers.join_next() => Err(anyhow::anyhow!("a watcher stopped: {done:?}")),
+        done = model_task => Err(anyhow::anyhow!("the model task stopped: {done:?}")),
+        done = server => match done {
+            Ok(Ok(())) => Err(anyhow::anyhow!("the HTTP server stopped")),
+            Ok(Err(error)) => Err(anyhow::Error::new(error).context("the HTTP server failed")),
+            Err(error) => Err(anyhow::Error::new(error).context("the HTTP server task failed")),
+        },
+    };
+    watchers.abort_all();
+    outcome
+}
+
+/// Owns the writes to the model: applies watch events in batches, ticks the clock, publishes
+/// transitions.
+async fn model_task(
+    mut events: mpsc::Receiver<WatchEvent>,
+    model: SharedModel,
+    clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
+    transitions: Option<broadcast::Sender<Transition>>,
+) {
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut batch = Vec::with_capacity(WATCH_EVENT_QUEUE);
+    // Until every watch has listed once, transitions only reflect the order of the lists.
+    let mut synced_once = false;
+    loop {
+        tokio::select! {
+            received = events.recv_many(&mut batch, WATCH_EVENT_QUEUE) => {
+                if received == 0 {
+                    return;
+                }
+            }
+            _ = ticker.tick() => {}
+        }
+        let started = Instant::now();
+        let changed = {
+            let Ok(mut model) = model.lock() else {
+                tracing::error!("model lock poisoned");
+                return;
+            };
+            let now = clock.now();
+            let mut changed = Vec::new();
+            for event in batch.drain(..) {
+                changed.extend(model.handle(event, now));
+            }
+            changed.extend(model.tick(now));
+            if !synced_once && model.health().resources().values().all(|h| h.synced) {
+                synced_once = true;
+                changed.clear();
+            }
+            if synced_once { changed } else { Vec::new() }
+        };
+        metrics.evaluation.observe(started.elapsed().as_secs_f64());
+        for t in changed {
+            log_transition(&t);
+            if let Some(sender) = &transitions {
+                let _ = sender.send(t);
+            }
+        }
+    }
+}
+
+fn log_transition(t: &Transition) {
+    if t.to.state.is_gap() || t.from.state.is_gap() {
+        tracing::info!(
+            daemonset = %t.daemonset,
+            node = %t.node,
+            from = t.from.state.as_str(),
+            to = t.to.state.as_str(),
+            reason = t.to.reason.as_str(),
+            actionable = t.to.actionable,
+            "cell changed"
+        );
+    }
+}
+
+/// Builds a Kubernetes client from the settings: a kubeconfig file and context if given,
+/// otherwise the usual inference (`KUBECONFIG`, `~/.kube/config`, in-cluster).
+pub async fn kube_client(settings: &Settings) -> anyhow::Result<kube::Client> {
+    use kube::config::{KubeConfigOptions, Kubeconfig};
+    let options = KubeConfigOptions {
+        context: settings.kube.context.clone(),
+        ..KubeConfigOptions::default()
+    };
+    let config = match (&settings.kube.kubeconfig, &settings.kube.context) {
+        (Some(path), _) => {
+            let kubeconfig = Kubeconfig::read_from(path).map_err(|e| {
+                anyhow::anyhow!(
+                    "setting kube.kubeconfig: cannot read {}: {e}",
+                    path.display()
+                )
+            })?;
+            kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+                .await
+                .map_err(|e| anyhow::anyhow!("setting kube.kubeconfig / kube.context: {e}"))?
+        }
+        (None, Some(_)) => kube::Config::from_kubeconfig(&options)
+            .await
+            .map_err(|e| anyhow::anyhow!("setting kube.context: {e}"))?,
+        (None, None) => kube::Config::infer()
+            .await
+            .map_err(|e| anyhow::anyhow!("no kubeconfig and not in a cluster: {e}"))?,
+    };
+    kube::Client::try_from(config).context("cannot build a Kubernetes client")
+}
+
+/// Sets up logging from the settings.
+pub fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log.level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match settings.log.format {
+        crate::settings::LogFormat::Text => builder.try_init(),
+        crate::settings::LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Binds the HTTP listener, naming the setting on failure.
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("setting server.listen: cannot listen on {addr}: {e}"))
+}
+
+/// Arguments of `dsguard run`; they override the settings file and the environment.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// A settings file (YAML or TOML); `DSGUARD__SECTION__KEY` variables override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// The kubeconfig to use (default: `KUBECONFIG`, `~/.kube/config`, then in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Address to serve HTTP on (setting `server.listen`).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+}
+
+/// `dsguard run`: exit code 2 for bad settings (before anything starts), 1 when a task fails.
+pub fn run_command(args: RunArgs) -> std::process::ExitCode {
+    let settings = Settings::load(args.config.as_deref()).and_then(|mut settings| {
+        if args.kubeconfig.is_some() {
+            settings.kube.kubeconfig = args.kubeconfig;
+        }
+        if args.context.is_some() {
+            settings.kube.context = args.context;
+        }
+        if let Some(listen) = args.listen {
+            settings.server.listen = listen;
+        }
+        settings.validate().map(|()| settings)
+    });
+    let settings = match settings {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("dsguard run: {error}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    init_logging(&settings);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("dsguard run: cannot start the runtime: {error}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async {
+        let wiring = async {
+            let client = kube_client(&settings).await?;
+            let listener = bind(settings.server.listen).await?;
+            Ok::<_, anyhow::Error>(Wiring {
+                client,
+                clock: Arc::new(crate::clock::SystemClock),
+                listener,
+                transitions: None,
+            })
+        };
+        let wiring = match wiring.await {
+            Ok(wiring) => wiring,
+            Err(error) => {
+                eprintln!("dsguard run: {error:#}");
+                return std::process::ExitCode::from(2);
+            }
+        };
+        match run(settings, wiring, crate::server::shutdown_signal()).await {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                tracing::error!(error = format!("{error:#}"), "dsguard stopped");
+                std::process::ExitCode::from(1)
+            }
+        }
+    })
+}
