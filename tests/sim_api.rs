@@ -22,7 +22,13 @@ daemonsets:
 ";
 
 /// Method, path, headers, body, expected HTTP code.
-type BadRequest<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], Option<&'a str>, u16);
+type BadRequest<'a> = (
+    &'a str,
+    &'a str,
+    &'a [(&'a str, &'a str)],
+    Option<&'a str>,
+    u16,
+);
 
 fn keys(value: &Value) -> BTreeSet<String> {
     value

@@ -18,6 +18,7 @@ use super::faults::Faults;
 use super::kinds::Kind;
 use super::objects;
 use super::scenario::{FailureMode, Scenario};
+use super::status::ApiError;
 use super::store::{Key, Store};
 use super::view::View;
 
@@ -38,7 +39,9 @@ pub struct Engine {
     clock: SimClock,
     scenario: Scenario,
     view: View,
-    feed: tokio::sync::broadcast::Receiver<Arc<super::store::Change>>,
+    /// Changes made by others (API clients, timeline steps); `None` until bootstrapped, since
+    /// nobody else writes before.
+    feed: Option<tokio::sync::broadcast::Receiver<Arc<super::store::Change>>>,
     kubelets: HashMap<String, KubeletState>,
     failures: HashMap<(String, String), FailureMode>,
     orphaned_since: HashMap<Key, Timestamp>,
@@ -72,7 +75,7 @@ impl Engine {
             .collect();
         Engine {
             clock: store.clock().clone(),
-            feed: store.subscribe(),
+            feed: None,
             store,
             faults,
             scenario,
@@ -94,7 +97,7 @@ impl Engine {
 
     /// Creates namespaces, nodes and DaemonSets, then fast-forwards through the warm-up so the
     /// cluster is settled at scenario time zero.
-    pub fn bootstrap(&mut self) -> Result<(), super::status::ApiError> {
+    pub fn bootstrap(&mut self) -> Result<(), ApiError> {
         let start = self.clock.timestamp_at(Duration::ZERO);
         let warm = start
             .checked_sub(SignedDuration::try_from(WARMUP).unwrap_or_default())
@@ -124,9 +127,14 @@ impl Engine {
                 )?;
             }
         }
-        for ds in &self.scenario.daemonsets {
-            self.store
-                .create_at(Kind::DaemonSet, &ds.namespace, objects::daemonset(ds), warm)?;
+        for ds in self.scenario.daemonsets.clone() {
+            let written = self.store.create_at(
+                Kind::DaemonSet,
+                &ds.namespace,
+                objects::daemonset(&ds),
+                warm,
+            );
+            self.record(written)?;
         }
         let mut now = warm;
         while now < start {
@@ -136,6 +144,7 @@ impl Engine {
                 .unwrap_or(start);
         }
         self.pass(start);
+        self.feed = Some(self.store.subscribe());
         tracing::info!(
             scenario = %self.scenario.name,
             nodes = self.store.count(Kind::Node),
@@ -153,10 +162,11 @@ impl Engine {
         cpu: &str,
         memory: &str,
         now: Timestamp,
-    ) -> Result<(), super::status::ApiError> {
+    ) -> Result<(), ApiError> {
         let body = objects::node(name, labels, taints, cpu, memory, self.nodes_created, now);
         self.nodes_created += 1;
-        self.store.create_at(Kind::Node, "", body, now)?;
+        let written = self.store.create_at(Kind::Node, "", body, now);
+        self.record(written)?;
         self.kubelets.insert(
             name.to_string(),
             KubeletState {
@@ -196,16 +206,29 @@ impl Engine {
 
     /// Brings the view up to date with the store.
     fn drain(&mut self) {
+        let Some(feed) = self.feed.as_mut() else {
+            return;
+        };
         loop {
-            match self.feed.try_recv() {
+            match feed.try_recv() {
                 Ok(change) => self.view.apply(&change),
                 Err(TryRecvError::Empty) | Err(TryRecvError::Closed) => return,
                 Err(TryRecvError::Lagged(_)) => {
-                    self.feed = self.store.subscribe();
+                    *feed = self.store.subscribe();
                     self.view.resync(&self.store);
                 }
             }
         }
+    }
+
+    /// Takes an own write into the view at once.
+    fn record(
+        &mut self,
+        written: Result<Arc<super::store::Obj>, ApiError>,
+    ) -> Result<(), ApiError> {
+        let obj = written?;
+        self.view.upsert(&obj);
+        Ok(())
     }
 
     /// Plays the timeline up to scenario time `t` and runs one pass at `t`, for tests that
@@ -256,33 +279,38 @@ impl Engine {
     }
 
     fn apply(&mut self, action: Action, now: Timestamp) {
-        let result = match action {
-            Action::CreatePod { namespace, body } => self
-                .store
-                .create_at(Kind::Pod, &namespace, body, now)
-                .map(drop),
-            Action::DeletePod { key, grace: None } => self.store.remove(Kind::Pod, &key).map(drop),
+        let written = match action {
+            Action::CreatePod { daemonset, node } => match self.view.daemonsets.get(&daemonset) {
+                Some(ds) => {
+                    let body = objects::daemon_pod(&ds.object, &ds.uid, &node, &ds.hash);
+                    self.store.create_at(Kind::Pod, &daemonset.0, body, now)
+                }
+                None => return,
+            },
+            Action::DeletePod { key, grace: None } => {
+                self.view.remove(Kind::Pod, &key);
+                if let Err(error) = self.store.remove(Kind::Pod, &key) {
+                    tracing::debug!(%error, "controller delete skipped");
+                }
+                return;
+            }
             Action::DeletePod {
                 key,
                 grace: Some(grace),
-            } => self
-                .store
-                .modify(Kind::Pod, &key, |pod| {
-                    super::server::mark_deleted(pod, grace, now);
-                    Ok(())
-                })
-                .map(drop),
+            } => self.store.modify(Kind::Pod, &key, |pod| {
+                super::server::mark_deleted(pod, grace, now);
+                Ok(())
+            }),
             Action::EditNode { name, edit } => self.edit_node(&name, edit, now),
             Action::EditPod { key, edit } => self.edit_pod(&key, edit, now),
-            Action::DaemonSetStatus { key, status } => self
-                .store
-                .modify(Kind::DaemonSet, &key, |ds| {
+            Action::DaemonSetStatus { key, status } => {
+                self.store.modify(Kind::DaemonSet, &key, |ds| {
                     ds["status"] = status;
                     Ok(())
                 })
-                .map(drop),
+            }
         };
-        if let Err(error) = result {
+        if let Err(error) = self.record(written) {
             // Races with API clients (a pod deleted meanwhile) are expected.
             tracing::debug!(%error, "controller write skipped");
         }
@@ -293,27 +321,25 @@ impl Engine {
         name: &str,
         edit: NodeEdit,
         now: Timestamp,
-    ) -> Result<(), super::status::ApiError> {
+    ) -> Result<Arc<super::store::Obj>, ApiError> {
         if edit == NodeEdit::Heartbeat
             && let Some(kubelet) = self.kubelets.get_mut(name)
         {
             kubelet.last_post = now;
         }
         let key = (String::new(), name.to_string());
-        self.store
-            .modify(Kind::Node, &key, |node| {
-                match &edit {
-                    NodeEdit::Heartbeat => objects::heartbeat(node, now),
-                    NodeEdit::Unknown => objects::mark_node_unknown(node, now),
-                    NodeEdit::ClearUnreachable => {
-                        objects::remove_taint(node, objects::UNREACHABLE, None);
-                        objects::remove_taint(node, objects::NOT_READY, None);
-                    }
-                    NodeEdit::CordonTaint(on) => objects::set_unschedulable(node, *on),
+        self.store.modify(Kind::Node, &key, |node| {
+            match &edit {
+                NodeEdit::Heartbeat => objects::heartbeat(node, now),
+                NodeEdit::Unknown => objects::mark_node_unknown(node, now),
+                NodeEdit::ClearUnreachable => {
+                    objects::remove_taint(node, objects::UNREACHABLE, None);
+                    objects::remove_taint(node, objects::NOT_READY, None);
                 }
-                Ok(())
-            })
-            .map(drop)
+                NodeEdit::CordonTaint(on) => objects::set_unschedulable(node, *on),
+            }
+            Ok(())
+        })
     }
 
     fn edit_pod(
@@ -321,7 +347,7 @@ impl Engine {
         key: &Key,
         edit: PodEdit,
         now: Timestamp,
-    ) -> Result<(), super::status::ApiError> {
+    ) -> Result<Arc<super::store::Obj>, ApiError> {
         let pod_ip = match &edit {
             PodEdit::Start {
                 host_ip,
@@ -340,24 +366,22 @@ impl Engine {
             }
             _ => String::new(),
         };
-        self.store
-            .modify(Kind::Pod, key, |pod| {
-                match &edit {
-                    PodEdit::Bind(node) => objects::bind(pod, node, now),
-                    PodEdit::Unschedulable(message) => objects::unschedulable(pod, message, now),
-                    PodEdit::Start { mode, host_ip, .. } => {
-                        let restarts = if *mode == Some(FailureMode::CrashLoop) {
-                            5
-                        } else {
-                            0
-                        };
-                        objects::start(pod, *mode, host_ip, &pod_ip, restarts, now);
-                    }
-                    PodEdit::Ready => objects::ready(pod, now),
-                    PodEdit::NotReady => objects::mark_not_ready(pod, now),
+        self.store.modify(Kind::Pod, key, |pod| {
+            match &edit {
+                PodEdit::Bind(node) => objects::bind(pod, node, now),
+                PodEdit::Unschedulable(message) => objects::unschedulable(pod, message, now),
+                PodEdit::Start { mode, host_ip, .. } => {
+                    let restarts = if *mode == Some(FailureMode::CrashLoop) {
+                        5
+                    } else {
+                        0
+                    };
+                    objects::start(pod, *mode, host_ip, &pod_ip, restarts, now);
                 }
-                Ok(())
-            })
-            .map(drop)
+                PodEdit::Ready => objects::ready(pod, now),
+                PodEdit::NotReady => objects::mark_not_ready(pod, now),
+            }
+            Ok(())
+        })
     }
 }

@@ -40,10 +40,11 @@ use self::scenario::Scenario;
 use self::server::{AppState, ServerHandle, ServerSettings};
 use self::store::Store;
 
-/// Changes kept for watches to resume from; older versions get 410. The real server keeps
-/// about five minutes of etcd history; 100,000 changes covers a 5,000-node cluster's busiest
-/// minutes while staying well under the memory of the objects themselves (entries are shared).
-pub const DEFAULT_HISTORY: usize = 100_000;
+/// Changes kept for watches to resume from; older versions get 410. A 5,000-node cluster
+/// whose kubelets post status every minute makes about 80 changes a second, so this covers
+/// about four minutes of it (the real server keeps about five minutes of etcd history), for
+/// about 60 MB (entries share the stored objects; a replaced version stays until it leaves).
+pub const DEFAULT_HISTORY: usize = 20_000;
 
 /// Errors of the simulator's entry points.
 #[derive(Debug, thiserror::Error)]

@@ -25,7 +25,7 @@ pub type Key = (String, String);
 
 /// How many changes a watcher may fall behind before its watch is closed (it then resumes from
 /// its last resource version, as a client of a real server does when the server drops it).
-const BROADCAST_CAPACITY: usize = 65_536;
+const BROADCAST_CAPACITY: usize = 16_384;
 
 /// One stored object.
 #[derive(Debug)]
@@ -73,6 +73,19 @@ impl Obj {
         out
     }
 
+    /// A copy with an empty body, for the `prev` of a change.
+    pub fn without_body(&self) -> Obj {
+        Obj {
+            kind: self.kind,
+            key: self.key.clone(),
+            uid: self.uid.clone(),
+            rv: self.rv,
+            labels: self.labels.clone(),
+            fields: self.fields.clone(),
+            body: Bytes::new(),
+        }
+    }
+
     /// The value of a selectable field, `None` when the kind does not support it.
     pub fn field(&self, name: &str) -> Option<&str> {
         match name {
@@ -116,8 +129,20 @@ pub struct Change {
     pub event_type: EventType,
     /// The object after the change (for a deletion: the last state, with the deletion's version).
     pub obj: Arc<Obj>,
-    /// The object before the change, if any (watches with selectors need it).
+    /// The object before the change, if any, without its body: watches with selectors need
+    /// only its labels and fields, and the history would otherwise hold two versions per entry.
     pub prev: Option<Arc<Obj>>,
+}
+
+/// A page of a list.
+#[derive(Debug)]
+pub struct Page {
+    /// The store's resource version when it was read.
+    pub rv: u64,
+    /// The objects of the page.
+    pub items: Vec<Arc<Obj>>,
+    /// How many more objects match after the page.
+    pub remaining: usize,
 }
 
 /// Where a watch starts: the changes to replay, then the live channel.
@@ -228,6 +253,43 @@ impl Store {
             None => map.values().cloned().collect(),
         };
         (state.rv, items)
+    }
+
+    /// One page of a list, read under the lock without copying the rest: up to `limit` objects
+    /// after `after` (exclusive) that pass `keep`, in key order, and how many more pass it
+    /// (counted only when `count_rest`; otherwise 1 means "at least one").
+    pub fn page(
+        &self,
+        kind: Kind,
+        namespace: Option<&str>,
+        after: Option<&Key>,
+        limit: usize,
+        keep: impl Fn(&Obj) -> bool,
+        count_rest: bool,
+    ) -> Page {
+        use std::ops::Bound;
+        let state = self.lock();
+        let start = match (after, namespace) {
+            (Some(key), _) => Bound::Excluded(key.clone()),
+            (None, Some(ns)) => Bound::Included((ns.to_string(), String::new())),
+            (None, None) => Bound::Unbounded,
+        };
+        let mut matching = state.objects[&kind]
+            .range((start, Bound::Unbounded))
+            .take_while(|(key, _)| namespace.is_none_or(|ns| key.0 == ns))
+            .map(|(_, obj)| obj)
+            .filter(|obj| keep(obj));
+        let items: Vec<Arc<Obj>> = matching.by_ref().take(limit).cloned().collect();
+        let remaining = if count_rest {
+            matching.count()
+        } else {
+            usize::from(matching.next().is_some())
+        };
+        Page {
+            rv: state.rv,
+            items,
+            remaining,
+        }
     }
 
     /// How many objects of a kind there are.
@@ -391,16 +453,18 @@ impl Store {
             .get(key)
             .cloned()
             .ok_or_else(|| not_found(kind, key))?;
-        let old_value: Value = serde_json::from_slice(&old.body).unwrap_or_else(|_| json!({}));
-        let mut body = old_value.clone();
+        let mut body: Value = serde_json::from_slice(&old.body).unwrap_or_else(|_| json!({}));
+        // Only what carry_server_fields reads is kept of the old object: no deep copy.
+        let old_stub = json!({"metadata": body["metadata"].clone(), "spec": if kind == Kind::DaemonSet { body["spec"].clone() } else { Value::Null }});
         change(&mut body)?;
         if !body.is_object() {
             return Err(ApiError::BadRequest(
                 "the patched object is not a JSON object".into(),
             ));
         }
-        carry_server_fields(kind, &old_value, &mut body);
-        if body == old_value {
+        carry_server_fields(kind, &old_stub, &mut body);
+        // Maps serialize in key order, so equal objects give equal bytes.
+        if serde_json::to_vec(&body).is_ok_and(|bytes| bytes == old.body) {
             return Ok(old);
         }
         Ok(self.commit(
@@ -431,7 +495,7 @@ impl Store {
             Change {
                 event_type: EventType::Deleted,
                 obj: obj.clone(),
-                prev: Some(old),
+                prev: Some(Arc::new(old.without_body())),
             },
         );
         Ok(obj)
@@ -458,7 +522,7 @@ impl Store {
             Change {
                 event_type,
                 obj: obj.clone(),
-                prev,
+                prev: prev.map(|old| Arc::new(old.without_body())),
             },
         );
         obj
@@ -555,7 +619,12 @@ fn build_obj(kind: Kind, key: Key, rv: u64, body: &Value) -> Obj {
         rv,
         labels,
         fields,
-        body: Bytes::from(serde_json::to_vec(body).unwrap_or_default()),
+        // Exactly sized: a serializer's growth slack would otherwise stay with every object.
+        body: Bytes::from(
+            serde_json::to_vec(body)
+                .unwrap_or_default()
+                .into_boxed_slice(),
+        ),
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Taint {
 /// What the controllers know of a node.
 #[derive(Debug, Clone)]
 pub struct NodeView {
+    /// Resource version seen.
+    pub rv: u64,
     /// Name.
     pub name: String,
     /// Labels.
@@ -46,6 +48,8 @@ pub struct NodeView {
 /// What the controllers know of a pod.
 #[derive(Debug, Clone)]
 pub struct PodView {
+    /// Resource version seen.
+    pub rv: u64,
     /// Namespace and name.
     pub key: Key,
     /// The node it is bound to, or the node its `matchFields` affinity names.
@@ -87,6 +91,8 @@ pub struct PodView {
 /// What the controllers know of a DaemonSet.
 #[derive(Debug, Clone)]
 pub struct DsView {
+    /// Resource version seen.
+    pub rv: u64,
     /// Namespace and name.
     pub key: Key,
     /// UID.
@@ -151,6 +157,7 @@ impl NodeView {
             })
             .unwrap_or_default();
         NodeView {
+            rv: 0,
             name: value["metadata"]["name"].as_str().unwrap_or("").into(),
             labels: string_map(&value["metadata"]["labels"]),
             taints,
@@ -190,6 +197,7 @@ impl PodView {
         let scheduled = condition(value, "PodScheduled");
         let container = &value["status"]["containerStatuses"][0];
         PodView {
+            rv: 0,
             key,
             node: node_name.or(affinity_node).map(String::from),
             bound: node_name.is_some(),
@@ -238,6 +246,7 @@ impl DsView {
     /// Reads a DaemonSet object.
     pub fn from_value(key: Key, uid: String, value: Value) -> DsView {
         DsView {
+            rv: 0,
             key,
             uid,
             generation: template_generation(&value),
@@ -248,49 +257,68 @@ impl DsView {
 }
 
 impl View {
-    /// Applies one change from the store.
-    pub fn apply(&mut self, change: &Change) {
-        self.version += 1;
-        let obj = &change.obj;
-        if change.event_type == EventType::Deleted {
-            match obj.kind {
-                Kind::Node => {
-                    self.nodes.remove(&obj.key.1);
-                }
-                Kind::Pod => {
-                    self.pods.remove(&obj.key);
-                }
-                Kind::DaemonSet => {
-                    self.daemonsets.remove(&obj.key);
-                }
-                _ => {}
-            }
-            return;
+    /// The version of the object the view holds, if it holds it.
+    fn seen(&self, kind: Kind, key: &Key) -> Option<u64> {
+        match kind {
+            Kind::Node => self.nodes.get(&key.1).map(|n| n.rv),
+            Kind::Pod => self.pods.get(key).map(|p| p.rv),
+            Kind::DaemonSet => self.daemonsets.get(key).map(|d| d.rv),
+            _ => None,
         }
-        self.upsert(obj);
     }
 
-    fn upsert(&mut self, obj: &Obj) {
+    /// Applies one change from the store; changes the view already has (the engine applies
+    /// its own writes at once) are skipped without parsing.
+    pub fn apply(&mut self, change: &Change) {
+        let obj = &change.obj;
+        if change.event_type == EventType::Deleted {
+            self.remove(obj.kind, &obj.key);
+        } else if self.seen(obj.kind, &obj.key).is_none_or(|rv| rv < obj.rv) {
+            self.upsert(obj);
+        }
+    }
+
+    /// Forgets an object.
+    pub fn remove(&mut self, kind: Kind, key: &Key) {
+        let removed = match kind {
+            Kind::Node => self.nodes.remove(&key.1).is_some(),
+            Kind::Pod => self.pods.remove(key).is_some(),
+            Kind::DaemonSet => self.daemonsets.remove(key).is_some(),
+            _ => false,
+        };
+        if removed {
+            self.version += 1;
+        }
+    }
+
+    /// Takes in the current state of an object.
+    pub fn upsert(&mut self, obj: &Obj) {
         if !matches!(obj.kind, Kind::Node | Kind::Pod | Kind::DaemonSet) {
             return;
         }
         let Ok(value) = serde_json::from_slice::<Value>(&obj.body) else {
             return;
         };
+        self.version += 1;
         match obj.kind {
             Kind::Node => {
-                self.nodes
-                    .insert(obj.key.1.clone(), NodeView::from_value(&value));
+                let node = NodeView {
+                    rv: obj.rv,
+                    ..NodeView::from_value(&value)
+                };
+                self.nodes.insert(obj.key.1.clone(), node);
             }
             Kind::Pod => {
-                self.pods.insert(
-                    obj.key.clone(),
-                    PodView::from_value(obj.key.clone(), &value),
-                );
+                let pod = PodView {
+                    rv: obj.rv,
+                    ..PodView::from_value(obj.key.clone(), &value)
+                };
+                self.pods.insert(obj.key.clone(), pod);
             }
             _ => {
                 let ds = DsView::from_value(obj.key.clone(), obj.uid.clone(), value);
-                self.daemonsets.insert(obj.key.clone(), ds);
+                self.daemonsets
+                    .insert(obj.key.clone(), DsView { rv: obj.rv, ..ds });
             }
         }
     }

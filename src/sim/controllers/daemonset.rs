@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 
 use super::placement::{Placement, place};
 use super::{Action, Ctx};
-use crate::sim::objects::daemon_pod;
 use crate::sim::view::{DsView, PodView};
 
 /// The status numbers of one DaemonSet.
@@ -149,9 +148,11 @@ fn manage(ds: &DsView, node: &str, placement: Placement, here: &[&PodView]) -> V
 }
 
 fn create(ds: &DsView, node: &str) -> Action {
+    // The pod itself is built when the action is applied: a cluster's worth of pod objects
+    // held at once would be a needless memory peak.
     Action::CreatePod {
-        namespace: ds.key.0.clone(),
-        body: daemon_pod(&ds.object, &ds.uid, node, &ds.hash),
+        daemonset: ds.key.clone(),
+        node: node.to_string(),
     }
 }
 

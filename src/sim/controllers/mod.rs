@@ -108,10 +108,10 @@ pub enum PodEdit {
 pub enum Action {
     /// Create a pod in a namespace.
     CreatePod {
-        /// Namespace.
-        namespace: String,
-        /// The pod.
-        body: Value,
+        /// The DaemonSet it belongs to.
+        daemonset: Key,
+        /// The node it is for.
+        node: String,
     },
     /// Delete a pod gracefully (`Some(grace)`) or at once (`None`).
     DeletePod {

@@ -6,6 +6,7 @@ use super::*;
 
 fn node(name: &str, labels: &[(&str, &str)], taints: &[(&str, &str)]) -> NodeView {
     NodeView {
+        rv: 1,
         name: name.into(),
         labels: labels
             .iter()

@@ -92,14 +92,13 @@ fn start(
     let started = if rv.is_empty() || rv == "0" {
         let (list_rv, objects) = state.store.list(kind, target.namespace.as_deref());
         let started = state.store.watch(kind, list_rv)?;
-        for obj in objects.iter().filter(|obj| watch.filter.matches(obj)) {
-            let line = watch.event_line("ADDED", obj);
-            watch.pending.push_back(line);
+        for obj in objects.into_iter().filter(|obj| watch.filter.matches(obj)) {
+            watch.pending.push_back(Queued::Event("ADDED", obj));
         }
         watch.last_rv = list_rv;
         if is_true(params, "sendInitialEvents") && bookmarks {
             let line = watch.bookmark_line(true);
-            watch.pending.push_back(line);
+            watch.pending.push_back(Queued::Line(line));
         }
         started
     } else {
@@ -146,8 +145,17 @@ fn expired(requested: u64, current: u64) -> Response {
         .into_response()
 }
 
+/// What a watch has yet to send; events are encoded when sent, so an initial burst of 60,000
+/// objects costs 60,000 pointers, not their JSON.
+enum Queued {
+    /// A line ready to send.
+    Line(Vec<u8>),
+    /// An event of this type about this object.
+    Event(&'static str, Arc<Obj>),
+}
+
 struct WatchLoop {
-    pending: VecDeque<Vec<u8>>,
+    pending: VecDeque<Queued>,
     kind: Kind,
     filter: Filter,
     as_table: bool,
@@ -163,8 +171,12 @@ struct WatchLoop {
 impl WatchLoop {
     async fn next_line(&mut self) -> Option<Vec<u8>> {
         loop {
-            if let Some(line) = self.pending.pop_front() {
-                return Some(line);
+            match self.pending.pop_front() {
+                Some(Queued::Line(line)) => return Some(line),
+                Some(Queued::Event(event_type, obj)) => {
+                    return Some(self.event_line(event_type, &obj));
+                }
+                None => {}
             }
             if *self.shutdown.borrow() {
                 return None;
@@ -180,7 +192,7 @@ impl WatchLoop {
                 _ = tokio::time::sleep_until(self.next_bookmark), if self.bookmark_every.is_some() => {
                     self.next_bookmark += self.bookmark_every.unwrap_or(Duration::from_secs(60));
                     let line = self.bookmark_line(false);
-                    self.pending.push_back(line);
+                    self.pending.push_back(Queued::Line(line));
                 }
                 _ = self.shutdown.changed() => return None,
             }
@@ -207,8 +219,8 @@ impl WatchLoop {
             (EventType::Deleted, true, _) => "DELETED",
             _ => return,
         };
-        let line = self.event_line(event_type, &change.obj);
-        self.pending.push_back(line);
+        self.pending
+            .push_back(Queued::Event(event_type, change.obj.clone()));
     }
 
     fn event_line(&self, event_type: &str, obj: &Obj) -> Vec<u8> {
