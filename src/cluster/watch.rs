@@ -66,6 +66,8 @@ pub enum ObjectRef {
 }
 
 /// What a watcher tells the model.
+// Nearly every event is `Applied`: boxing it would allocate per event to shrink the rare others.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum WatchEvent {
     /// A list (first, or after the watch was lost) started.

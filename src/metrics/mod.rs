@@ -7,6 +7,7 @@
 
 pub mod coverage;
 pub mod health;
+pub mod text;
 
 use std::sync::{Arc, Mutex};
 

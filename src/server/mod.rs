@@ -43,12 +43,28 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, OPENMETRICS)],
-        state.metrics.render(),
-    )
-        .into_response()
+/// OpenMetrics for clients that accept it (Prometheus asks for it first), the Prometheus text
+/// format for the rest (`curl`, `promtool check metrics`).
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let openmetrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/openmetrics-text"));
+    let exposition = state.metrics.render();
+    if openmetrics {
+        ([(header::CONTENT_TYPE, OPENMETRICS)], exposition).into_response()
+    } else {
+        let text = crate::metrics::text::from_openmetrics(&exposition);
+        (
+            [(header::CONTENT_TYPE, crate::metrics::text::PROMETHEUS_TEXT)],
+            text,
+        )
+            .into_response()
+    }
 }
 
 async fn healthz() -> &'static str {

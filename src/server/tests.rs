@@ -89,14 +89,21 @@ fn state(synced: bool) -> AppState {
 }
 
 async fn call(state: AppState, method: Method, uri: &str) -> (StatusCode, String) {
+    call_accepting(state, method, uri, "application/json").await
+}
+
+async fn call_accepting(
+    state: AppState,
+    method: Method,
+    uri: &str,
+    accept: &str,
+) -> (StatusCode, String) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("accept", accept);
     let response = router(state)
-        .oneshot(
-            Request::builder()
-                .method(method)
-                .uri(uri)
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .oneshot(request.body(Body::empty()).unwrap())
         .await
         .unwrap();
     let status = response.status();
@@ -248,8 +255,15 @@ async fn readyz_says_why_dsguard_is_blind() {
 
 #[tokio::test]
 async fn exposition_matches_the_golden_file() {
-    let (status, body) = call(state(true), Method::GET, "/metrics").await;
+    let accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+    let (status, body) = call_accepting(state(true), Method::GET, "/metrics", accept).await;
     assert_eq!(status, StatusCode::OK);
+    assert!(body.ends_with("# EOF\n"), "OpenMetrics when asked for");
+    let (_, text) = call(state(true), Method::GET, "/metrics").await;
+    assert!(
+        text.contains("# TYPE dsguard_watch_events_total counter") && !text.contains("# EOF"),
+        "{text}"
+    );
     let golden =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/metrics/small.txt");
     let body = body.replace(env!("CARGO_PKG_VERSION"), "VERSION");
