@@ -329,15 +329,7 @@ impl Coverage {
         let pods: Vec<usize> = self.pods.iter().map(|(p, _)| p).collect();
         for p in pods {
             let place = self.claim(p);
-            self.pods[p].place = place;
-            match place {
-                Place::Cell(d, n) => {
-                    self.daemonsets[d].cells[n].pods.push(p);
-                    self.nodes[n].pods += 1;
-                }
-                Place::Unassigned(d) => self.daemonsets[d].unassigned += 1,
-                Place::Unclaimed => {}
-            }
+            self.place(p, place);
         }
         let cells: Vec<(usize, usize)> = self
             .daemonsets
@@ -469,15 +461,7 @@ impl Coverage {
     fn replace_pod(&mut self, p: usize, now: Timestamp) {
         let old = self.unplace(p);
         let new = self.claim(p);
-        self.pods[p].place = new;
-        match new {
-            Place::Cell(d, n) => {
-                self.daemonsets[d].cells[n].pods.push(p);
-                self.nodes[n].pods += 1;
-            }
-            Place::Unassigned(d) => self.daemonsets[d].unassigned += 1,
-            Place::Unclaimed => {}
-        }
+        self.place(p, new);
         if let Place::Cell(d, n) = old
             && old != new
         {
@@ -486,6 +470,19 @@ impl Coverage {
         }
         if let Place::Cell(d, n) = new {
             self.evaluate(d, n, now);
+        }
+    }
+
+    /// Puts a pod where `claim` decided (without re-evaluating); the inverse of `unplace`.
+    fn place(&mut self, p: usize, place: Place) {
+        self.pods[p].place = place;
+        match place {
+            Place::Cell(d, n) => {
+                self.daemonsets[d].cells[n].pods.push(p);
+                self.nodes[n].pods += 1;
+            }
+            Place::Unassigned(d) => self.daemonsets[d].unassigned += 1,
+            Place::Unclaimed => {}
         }
     }
 
