@@ -172,7 +172,7 @@ impl Collector for CoverageCollector {
             gap_states,
         )?;
 
-        let gaps = coverage.gaps(now);
+        let gaps = model.gaps(now);
         let gap_labels = |g: &crate::coverage::engine::GapView| -> [(&'static str, String); 5] {
             [
                 ("namespace", g.namespace.clone()),
@@ -198,6 +198,57 @@ impl Collector for CoverageCollector {
         for g in &gaps {
             ConstGauge::new(i64::from(g.actionable))
                 .encode(family.encode_family(&gap_labels(g))?)?;
+        }
+
+        let mut family = encoder.encode_descriptor("dsguard_gap_unreplaced", "1 when the actionable gap keeps a lost daemon pod from coming back: stuck terminating, orphaned, or missing / pending / not ready on a node back from (or joined during) a node incident", None, MetricType::Gauge)?;
+        for g in &gaps {
+            ConstGauge::new(i64::from(g.unreplaced))
+                .encode(family.encode_family(&gap_labels(g))?)?;
+        }
+
+        let rollout = coverage.rollout_pending();
+        gauges(
+            &mut encoder,
+            "dsguard_daemonset_rollout_pending_pods",
+            "Pods a rollout still has to replace on usable nodes (Ready, not cordoned, not being deleted by the autoscaler, not under maintenance)",
+            rollout.iter().map(|(key, n)| {
+                (
+                    [
+                        ("namespace", key.namespace.as_str()),
+                        ("daemonset", key.name.as_str()),
+                    ],
+                    *n as f64,
+                )
+            }),
+        )?;
+
+        let mut family = encoder.encode_descriptor("dsguard_node_condition", "1 for each condition a node is in: not_ready, unreachable, cordoned, autoscaler_deleting, out_of_service, maintenance", None, MetricType::Gauge)?;
+        for view in &nodes {
+            let Some(info) = coverage.node_info(&view.name) else {
+                continue;
+            };
+            let conditions = [
+                (
+                    "not_ready",
+                    info.health == crate::cluster::NodeHealth::NotReady,
+                ),
+                (
+                    "unreachable",
+                    info.health == crate::cluster::NodeHealth::Unreachable,
+                ),
+                ("cordoned", info.is_cordoned()),
+                ("autoscaler_deleting", info.is_autoscaler_deleting()),
+                ("out_of_service", info.is_out_of_service()),
+                ("maintenance", info.is_in_maintenance()),
+            ];
+            for (condition, _) in conditions.iter().filter(|(_, on)| *on) {
+                ConstGauge::new(1).encode(
+                    family.encode_family(&[
+                        ("node", view.name.as_str()),
+                        ("condition", *condition),
+                    ])?,
+                )?;
+            }
         }
 
         let incidents = model.incidents();

@@ -24,6 +24,10 @@ pub const REPLACEMENT_BUCKETS: [f64; 10] = [
     5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0,
 ];
 
+/// A missing, pending or not-ready daemon pod "follows a node failure" when its node came back
+/// from an incident, or joined while one was open, within this window.
+pub const INCIDENT_WINDOW: SignedDuration = SignedDuration::from_mins(30);
+
 /// Coverage, watch health and incidents.
 #[derive(Debug)]
 pub struct Model {
@@ -104,6 +108,42 @@ impl Model {
         let waited = t.at.duration_since(began);
         (!waited.is_negative() && waited <= self.coverage.settings().new_node_window)
             .then(|| waited.as_secs_f64())
+    }
+
+    /// Every gap, with `unreplaced` set: an actionable gap that keeps a lost daemon pod from
+    /// coming back. That is a pod stuck terminating or orphaned (it blocks its replacement), or a
+    /// missing, pending or not-ready pod on a node that came back from an incident or joined
+    /// while one was open.
+    pub fn gaps(&self, now: Timestamp) -> Vec<crate::coverage::engine::GapView> {
+        let mut gaps = self.coverage.gaps(now);
+        for gap in &mut gaps {
+            gap.unreplaced = gap.actionable
+                && match gap.state {
+                    CellState::StuckTerminating | CellState::Orphaned => true,
+                    CellState::Missing | CellState::Pending | CellState::NotReady => {
+                        self.follows_node_failure(&gap.node, now)
+                    }
+                    _ => false,
+                };
+        }
+        gaps
+    }
+
+    fn follows_node_failure(&self, node: &str, now: Timestamp) -> bool {
+        let recent = |t: Timestamp| now.duration_since(t) <= INCIDENT_WINDOW;
+        let incidents = || self.incidents.open().chain(self.incidents.closed());
+        let came_back = incidents().any(|i| i.node == node && i.closed.is_none_or(recent));
+        let joined_during_one = self
+            .coverage
+            .node_info(node)
+            .and_then(|n| n.created)
+            .filter(|created| recent(*created))
+            .is_some_and(|created| {
+                incidents().any(|i| {
+                    i.node != node && i.started <= created && i.closed.is_none_or(|c| c >= created)
+                })
+            });
+        came_back || joined_during_one
     }
 
     /// The coverage engine.

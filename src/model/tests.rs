@@ -179,3 +179,59 @@ fn deleted_node_closes_its_incident_once_its_pods_are_gone() {
         Some(at(130))
     );
 }
+
+#[test]
+fn a_new_nodes_unschedulable_pod_during_an_incident_is_unreplaced_and_an_old_gap_is_not() {
+    let mut model = model();
+    synced(&mut model, at(0));
+    let ds = daemonset("ns", "a");
+    model.handle(WatchEvent::Applied(Object::DaemonSet(ds.clone())), at(0));
+    model.handle(
+        WatchEvent::Applied(Object::Node(node("old").created_at(at(-86_400)))),
+        at(0),
+    );
+    model.handle(
+        WatchEvent::Applied(Object::Node(node("dead").created_at(at(-86_400)))),
+        at(0),
+    );
+    model.handle(
+        WatchEvent::Applied(Object::Pod(daemon_pod(&ds, "dead"))),
+        at(0),
+    );
+    model.handle(
+        WatchEvent::Applied(Object::Node(
+            node("dead").unreachable().created_at(at(-86_400)),
+        )),
+        at(10),
+    );
+    model.handle(
+        WatchEvent::Applied(Object::Node(node("new").created_at(at(60)))),
+        at(60),
+    );
+    let pending = daemon_pod(&ds, "new")
+        .created_at(at(61))
+        .unschedulable("0/3 nodes are available: 1 Insufficient cpu.");
+    model.handle(WatchEvent::Applied(Object::Pod(pending)), at(61));
+    model.tick(at(1000));
+    let gaps = model.gaps(at(1000));
+    let flag = |node: &str| {
+        gaps.iter()
+            .find(|g| g.node == node)
+            .map(|g| (g.state, g.unreplaced))
+    };
+    assert_eq!(
+        flag("new"),
+        Some((CellState::Pending, true)),
+        "joined while dead was down"
+    );
+    assert_eq!(
+        flag("old"),
+        Some((CellState::Missing, false)),
+        "never had a pod, no incident"
+    );
+    assert_eq!(
+        flag("dead"),
+        Some((CellState::Stranded, false)),
+        "the stranded alert covers it"
+    );
+}

@@ -58,7 +58,7 @@ pub async fn coverage(
         query.namespace.as_deref().is_none_or(|n| n == namespace)
             && query.daemonset.as_deref().is_none_or(|d| d == name)
     };
-    let gaps: Vec<GapView> = coverage
+    let gaps: Vec<GapView> = model
         .gaps(now)
         .into_iter()
         .filter(|g| keep(&g.namespace, &g.daemonset))

@@ -49,6 +49,8 @@ pub struct Engine {
     next_pod_ip: u32,
     nodes_created: usize,
     last_ds_pass: Option<(u64, Timestamp)>,
+    /// View version pod GC last looked at; it looks again on a change or while orphans wait.
+    last_gc_version: Option<u64>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -87,6 +89,7 @@ impl Engine {
             next_pod_ip: 0,
             nodes_created: 0,
             last_ds_pass: None,
+            last_gc_version: None,
         }
     }
 
@@ -263,7 +266,10 @@ impl Engine {
             if run_ds {
                 actions.extend(controllers::daemonset::tick(&ctx));
             }
-            actions.extend(controllers::podgc::tick(&ctx, &mut self.orphaned_since));
+            if self.last_gc_version != Some(self.view.version) || !self.orphaned_since.is_empty() {
+                self.last_gc_version = Some(self.view.version);
+                actions.extend(controllers::podgc::tick(&ctx, &mut self.orphaned_since));
+            }
         }
         // Remember what the DaemonSet controller saw: any write of this pass (its own or the
         // other controllers') makes the next pass run it again, until nothing changes.

@@ -25,7 +25,7 @@ pub struct Taint {
 }
 
 /// What the controllers know of a node.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NodeView {
     /// Resource version seen.
     pub rv: u64,
@@ -46,7 +46,7 @@ pub struct NodeView {
 }
 
 /// What the controllers know of a pod.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PodView {
     /// Resource version seen.
     pub rv: u64,
@@ -291,7 +291,8 @@ impl View {
         }
     }
 
-    /// Takes in the current state of an object.
+    /// Takes in the current state of an object. A change the controllers cannot see (a
+    /// heartbeat's timestamp) does not bump the version, so they are not re-run for it.
     pub fn upsert(&mut self, obj: &Obj) {
         if !matches!(obj.kind, Kind::Node | Kind::Pod | Kind::DaemonSet) {
             return;
@@ -299,27 +300,25 @@ impl View {
         let Ok(value) = serde_json::from_slice::<Value>(&obj.body) else {
             return;
         };
-        self.version += 1;
-        match obj.kind {
+        let changed = match obj.kind {
             Kind::Node => {
-                let node = NodeView {
-                    rv: obj.rv,
-                    ..NodeView::from_value(&value)
-                };
-                self.nodes.insert(obj.key.1.clone(), node);
+                let node = NodeView { rv: obj.rv, ..NodeView::from_value(&value) };
+                let old = self.nodes.insert(obj.key.1.clone(), node.clone());
+                old.is_none_or(|old| NodeView { rv: obj.rv, ..old } != node)
             }
             Kind::Pod => {
-                let pod = PodView {
-                    rv: obj.rv,
-                    ..PodView::from_value(obj.key.clone(), &value)
-                };
-                self.pods.insert(obj.key.clone(), pod);
+                let pod = PodView { rv: obj.rv, ..PodView::from_value(obj.key.clone(), &value) };
+                let old = self.pods.insert(obj.key.clone(), pod.clone());
+                old.is_none_or(|old| PodView { rv: obj.rv, ..old } != pod)
             }
             _ => {
                 let ds = DsView::from_value(obj.key.clone(), obj.uid.clone(), value);
-                self.daemonsets
-                    .insert(obj.key.clone(), DsView { rv: obj.rv, ..ds });
+                self.daemonsets.insert(obj.key.clone(), DsView { rv: obj.rv, ..ds });
+                true
             }
+        };
+        if changed {
+            self.version += 1;
         }
     }
 

@@ -495,3 +495,24 @@ proptest! {
         run(&ops)?;
     }
 }
+
+#[test]
+fn rollout_progress_counts_only_usable_nodes() {
+    let (mut cov, _) = healthy_cluster();
+    cov.apply_node(node("w-3").created_at(at(-3600)), at(0));
+    let ds = daemonset("ns", "agent").template_generation(2);
+    cov.apply_daemonset(ds.clone(), at(1));
+    cov.apply_pod(daemon_pod(&ds, "w-3").generation(2), at(1));
+    assert_eq!(
+        cov.rollout_pending(),
+        vec![(key("agent"), 2)],
+        "w-1 and w-2 still run generation 1"
+    );
+    cov.apply_node(node("w-1").unreachable(), at(2));
+    cov.apply_node(node("w-2").cordoned(), at(2));
+    assert_eq!(
+        cov.rollout_pending(),
+        vec![(key("agent"), 0)],
+        "a dead and a draining node do not hold it"
+    );
+}

@@ -47,6 +47,9 @@ pub struct GapView {
     pub actionable_at: Option<Timestamp>,
     /// Past its grace period.
     pub actionable: bool,
+    /// An actionable gap that keeps a lost daemon pod from coming back (set by the model, which
+    /// knows the node incidents; always false from the engine alone).
+    pub unreplaced: bool,
     /// The daemon pods in the cell.
     pub pods: Vec<String>,
 }
@@ -114,6 +117,7 @@ impl Coverage {
                 state: view.cell.state,
                 reason: view.cell.reason,
                 actionable: view.cell.is_actionable(now),
+                unreplaced: false,
                 detail: view.cell.detail,
                 since: view.cell.since,
                 actionable_at: view.cell.actionable_at,
@@ -141,6 +145,42 @@ impl Coverage {
             .collect();
         nodes.sort_by(|a, b| a.name.cmp(&b.name));
         nodes
+    }
+
+    /// Per DaemonSet, the pods a rollout still has to replace on usable nodes: Ready, not
+    /// cordoned, not being deleted by the autoscaler, not under maintenance. Pods on dead or
+    /// draining nodes are left out, so a rollout held up only by them is not "stuck".
+    pub fn rollout_pending(&self) -> Vec<(ObjectKey, i64)> {
+        let usable: Vec<bool> = (0..self.width)
+            .map(|n| {
+                self.nodes
+                    .get(n)
+                    .and_then(|slot| slot.info.as_ref())
+                    .is_some_and(|node| {
+                        !node.is_down()
+                            && !node.is_cordoned()
+                            && !node.is_autoscaler_deleting()
+                            && !node.is_in_maintenance()
+                    })
+            })
+            .collect();
+        let mut pending: Vec<(ObjectKey, i64)> = self
+            .daemonsets
+            .iter()
+            .map(|(_, ds)| {
+                let count = ds
+                    .cells
+                    .iter()
+                    .zip(&usable)
+                    .filter(|(slot, usable)| {
+                        **usable && slot.cell.counts.desired && !slot.cell.counts.updated
+                    })
+                    .count();
+                (ds.info.key.clone(), count as i64)
+            })
+            .collect();
+        pending.sort();
+        pending
     }
 
     /// One node's slim object, if the node exists.

@@ -37,6 +37,11 @@ fn heartbeats(ctx: &Ctx<'_>) -> Vec<Action> {
 }
 
 fn pod_step(ctx: &Ctx<'_>, pod: &PodView) -> Option<Action> {
+    let settled = pod.started && pod.deleting.is_none() && (pod.ready || pod.phase != "Running");
+    if settled {
+        // Nothing to do for most pods, and this runs for every pod on every pass.
+        return None;
+    }
     let node_name = pod.node.as_ref().filter(|_| pod.bound)?;
     if !ctx.kubelet_up(node_name) {
         return None;

@@ -33,6 +33,13 @@ pub fn place(template_spec: &Value, node: &NodeView) -> Placement {
     if !selector_fits(&template_spec["nodeSelector"], node) || !affinity_fits(template_spec, node) {
         return NO;
     }
+    const YES: Placement = Placement {
+        should_run: true,
+        should_continue: true,
+    };
+    if node.taints.is_empty() {
+        return YES;
+    }
     let mut tolerations = template_spec["tolerations"]
         .as_array()
         .cloned()
@@ -49,10 +56,7 @@ pub fn place(template_spec: &Value, node: &NodeView) -> Placement {
             should_continue: !untolerated(&["NoExecute"]),
         };
     }
-    Placement {
-        should_run: true,
-        should_continue: true,
-    }
+    YES
 }
 
 fn selector_fits(selector: &Value, node: &NodeView) -> bool {

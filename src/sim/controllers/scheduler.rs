@@ -12,13 +12,16 @@ use crate::sim::scenario::FailureMode;
 
 /// What the scheduler does now.
 pub fn tick(ctx: &Ctx<'_>) -> Vec<Action> {
-    let mut used = cpu_in_use(ctx);
     let mut pending: Vec<_> = ctx
         .view
         .pods
         .values()
         .filter(|pod| !pod.bound && pod.deleting.is_none())
         .collect();
+    if pending.is_empty() {
+        return Vec::new();
+    }
+    let mut used = cpu_in_use(ctx);
     pending.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.key.cmp(&b.key)));
     let mut actions = Vec::new();
     for pod in pending {
