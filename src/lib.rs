@@ -34,6 +34,7 @@ pub mod coverage;
 pub mod demo;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod server;
 pub mod settings;
 pub mod sim;

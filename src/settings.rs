@@ -52,6 +52,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// Logging.
     pub log: LogSettings,
+    /// Receivers, retries and the state directory for notifications.
+    pub notify: crate::notify::NotifySettings,
 }
 
 /// How to reach the Kubernetes API.
