@@ -270,7 +270,7 @@ impl Settings {
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return Err(invalid("log.level", e.to_string()));
         }
-        Ok(())
+        self.notify.validate()
     }
 
     /// The coverage settings with these overrides applied.

@@ -68,6 +68,11 @@ impl Metrics {
         }
     }
 
+    /// The registry, for subsystems that register their own metrics (before serving starts).
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
     /// The exposition in OpenMetrics text.
     pub fn render(&self) -> String {
         let mut text = String::new();
