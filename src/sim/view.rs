@@ -302,18 +302,25 @@ impl View {
         };
         let changed = match obj.kind {
             Kind::Node => {
-                let node = NodeView { rv: obj.rv, ..NodeView::from_value(&value) };
+                let node = NodeView {
+                    rv: obj.rv,
+                    ..NodeView::from_value(&value)
+                };
                 let old = self.nodes.insert(obj.key.1.clone(), node.clone());
                 old.is_none_or(|old| NodeView { rv: obj.rv, ..old } != node)
             }
             Kind::Pod => {
-                let pod = PodView { rv: obj.rv, ..PodView::from_value(obj.key.clone(), &value) };
+                let pod = PodView {
+                    rv: obj.rv,
+                    ..PodView::from_value(obj.key.clone(), &value)
+                };
                 let old = self.pods.insert(obj.key.clone(), pod.clone());
                 old.is_none_or(|old| PodView { rv: obj.rv, ..old } != pod)
             }
             _ => {
                 let ds = DsView::from_value(obj.key.clone(), obj.uid.clone(), value);
-                self.daemonsets.insert(obj.key.clone(), DsView { rv: obj.rv, ..ds });
+                self.daemonsets
+                    .insert(obj.key.clone(), DsView { rv: obj.rv, ..ds });
                 true
             }
         };
