@@ -25,6 +25,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alert;
 pub mod app;
 pub mod check;
 pub mod cli;

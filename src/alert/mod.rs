@@ -1,0 +1,476 @@
+//! The alert engine: from the model to notifications, the way Alertmanager does it.
+//!
+//! Each evaluation asks [`rules::conditions`] which alerts hold now; an alert is *pending* until
+//! its condition has held for its `for` duration, then *firing*, then *resolved* when the
+//! condition goes. Firing alerts that no silence matches are routed ([`route`]) to receivers,
+//! grouped by labels, and flushed as [`Notification`]s after `group_wait`, then on change after
+//! `group_interval`, and again every `repeat_interval`. Resolved alerts go out once, if they were
+//! notified firing. The engine is synchronous and does no I/O but for saving its state to the
+//! state directory, so that a restart neither repeats nor forgets a notification.
+
+pub mod route;
+pub mod rules;
+pub mod silence;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use jiff::SignedDuration;
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::Timestamp;
+use crate::model::Model;
+use crate::notify::{self, Notification, Status};
+use route::{Destination, Route};
+use silence::{Silence, SilenceRequest};
+
+/// The `alerting` section of the settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertSettings {
+    /// Where the runbooks are: each alert links `<base>/<AlertName>.md`.
+    pub runbook_base_url: String,
+    /// Where people reach dsguard, for the links in notifications.
+    pub external_url: String,
+    /// The root route; without a receiver nothing is notified (alerts still show in the API).
+    pub route: Route,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        Self {
+            runbook_base_url: "https://github.com/dsguard/dsguard/blob/main/docs/runbooks"
+                .to_owned(),
+            external_url: "http://localhost:8080".to_owned(),
+            route: Route::default(),
+        }
+    }
+}
+
+/// Root defaults, as Alertmanager's: group per alert name and node, wait 10 s before the first
+/// notification of a group, 1 min between updates, resend a firing group every 4 h.
+pub fn default_destination() -> Destination {
+    Destination {
+        route_id: "0".to_owned(),
+        receiver: String::new(),
+        group_by: vec!["alertname".to_owned(), "node".to_owned()],
+        group_wait: SignedDuration::from_secs(10),
+        group_interval: SignedDuration::from_mins(1),
+        repeat_interval: SignedDuration::from_hours(4),
+    }
+}
+
+/// An alert whose condition holds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ActiveAlert {
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Annotations.
+    pub annotations: BTreeMap<String, String>,
+    /// When the condition first held.
+    pub active_since: Timestamp,
+    /// When it started firing (after its `for`).
+    pub firing_since: Option<Timestamp>,
+    /// Its `for` duration.
+    pub for_duration: SignedDuration,
+    /// The link back to dsguard.
+    pub generator_url: String,
+}
+
+/// A group of alerts for one receiver.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Group {
+    destination: Destination,
+    group_labels: BTreeMap<String, String>,
+    /// By fingerprint; `notified` says whether it went out firing.
+    alerts: BTreeMap<String, (notify::Alert, bool)>,
+    created: Timestamp,
+    last_sent: Option<Timestamp>,
+    dirty: bool,
+}
+
+/// What the engine saves to the state directory.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Saved {
+    active: BTreeMap<String, ActiveAlert>,
+    groups: BTreeMap<String, Group>,
+    silences: Vec<Silence>,
+    next_silence: u64,
+}
+
+/// The alert engine.
+#[derive(Debug)]
+pub struct AlertEngine {
+    settings: AlertSettings,
+    rollouts: rules::RolloutTracker,
+    state: Saved,
+    state_file: Option<PathBuf>,
+}
+
+/// One alert as the API shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertView {
+    /// `pending`, `firing` or `silenced`.
+    pub state: &'static str,
+    /// The alert.
+    #[serde(flatten)]
+    pub alert: ActiveAlert,
+    /// Its fingerprint.
+    pub fingerprint: String,
+    /// The silences that match it.
+    pub silenced_by: Vec<String>,
+}
+
+impl AlertEngine {
+    /// An engine; with a state directory it resumes from `alerts.json` there (a corrupt file is
+    /// logged and set aside, never fatal).
+    pub fn new(settings: AlertSettings, state_dir: Option<PathBuf>) -> Self {
+        let state_file = state_dir.map(|d| d.join("alerts.json"));
+        let state = state_file.as_ref().map(load).unwrap_or_default();
+        Self {
+            settings,
+            rollouts: rules::RolloutTracker::default(),
+            state,
+            state_file,
+        }
+    }
+
+    /// Evaluates the rules at `now` and returns the notifications due.
+    pub fn evaluate(&mut self, model: &Model, now: Timestamp) -> Vec<Notification> {
+        let conditions = rules::conditions(
+            model,
+            now,
+            &self.settings.runbook_base_url,
+            &mut self.rollouts,
+        );
+        let before = serde_json::to_string(&self.state.active).unwrap_or_default();
+        let mut holding = BTreeMap::new();
+        for condition in conditions {
+            let fingerprint = fingerprint(&condition.labels);
+            let generator_url = format!(
+                "{}{}",
+                self.settings.external_url.trim_end_matches('/'),
+                condition.api_path
+            );
+            let alert = self
+                .state
+                .active
+                .entry(fingerprint.clone())
+                .or_insert_with(|| ActiveAlert {
+                    labels: condition.labels.clone(),
+                    annotations: condition.annotations.clone(),
+                    active_since: now,
+                    firing_since: None,
+                    for_duration: condition.for_duration,
+                    generator_url,
+                });
+            alert.annotations = condition.annotations;
+            if alert.firing_since.is_none()
+                && now.duration_since(alert.active_since) >= alert.for_duration
+            {
+                alert.firing_since = Some(now);
+            }
+            holding.insert(fingerprint, ());
+        }
+        let gone: Vec<String> = self
+            .state
+            .active
+            .keys()
+            .filter(|f| !holding.contains_key(*f))
+            .cloned()
+            .collect();
+        for fingerprint in gone {
+            if let Some(alert) = self.state.active.remove(&fingerprint)
+                && alert.firing_since.is_some()
+            {
+                self.resolve(&fingerprint, now);
+            }
+        }
+        self.group_firing(now);
+        let notifications = self.flush(now);
+        let after = serde_json::to_string(&self.state.active).unwrap_or_default();
+        if before != after || !notifications.is_empty() {
+            self.save();
+        }
+        notifications
+    }
+
+    /// Puts every firing, unsilenced alert into its groups.
+    fn group_firing(&mut self, now: Timestamp) {
+        let mut defaults = default_destination();
+        defaults.receiver = self.settings.route.receiver.clone().unwrap_or_default();
+        let firing: Vec<(String, ActiveAlert)> = self
+            .state
+            .active
+            .iter()
+            .filter(|(_, a)| a.firing_since.is_some())
+            .filter(|(_, a)| {
+                !self
+                    .state
+                    .silences
+                    .iter()
+                    .any(|s| s.silences(&a.labels, now))
+            })
+            .map(|(f, a)| (f.clone(), a.clone()))
+            .collect();
+        let silenced: Vec<String> = self
+            .state
+            .active
+            .iter()
+            .filter(|(_, a)| {
+                self.state
+                    .silences
+                    .iter()
+                    .any(|s| s.silences(&a.labels, now))
+            })
+            .map(|(f, _)| f.clone())
+            .collect();
+        for group in self.state.groups.values_mut() {
+            for fingerprint in &silenced {
+                group.alerts.remove(fingerprint);
+            }
+        }
+        for (fingerprint, alert) in firing {
+            for destination in self.settings.route.destinations(&alert.labels, &defaults) {
+                if destination.receiver.is_empty() {
+                    continue;
+                }
+                let group_labels: BTreeMap<String, String> = destination
+                    .group_by
+                    .iter()
+                    .filter_map(|l| alert.labels.get(l).map(|v| (l.clone(), v.clone())))
+                    .collect();
+                let key = format!(
+                    "{}:{}:{:?}",
+                    destination.route_id, destination.receiver, group_labels
+                );
+                let group = self.state.groups.entry(key).or_insert_with(|| Group {
+                    destination: destination.clone(),
+                    group_labels,
+                    alerts: BTreeMap::new(),
+                    created: now,
+                    last_sent: None,
+                    dirty: true,
+                });
+                let entry = notify::Alert {
+                    status: Status::Firing,
+                    labels: alert.labels.clone(),
+                    annotations: alert.annotations.clone(),
+                    starts_at: alert.firing_since.unwrap_or(now),
+                    ends_at: None,
+                    generator_url: alert.generator_url.clone(),
+                    fingerprint: fingerprint.clone(),
+                };
+                match group.alerts.get_mut(&fingerprint) {
+                    Some((existing, _)) if *existing == entry => {}
+                    Some((existing, _)) => {
+                        *existing = entry;
+                        group.dirty = true;
+                    }
+                    None => {
+                        group.alerts.insert(fingerprint.clone(), (entry, false));
+                        group.dirty = true;
+                    }
+                }
+            }
+        }
+    }
+
+    fn resolve(&mut self, fingerprint: &str, now: Timestamp) {
+        for group in self.state.groups.values_mut() {
+            let notified = match group.alerts.get_mut(fingerprint) {
+                Some((alert, notified)) => {
+                    alert.status = Status::Resolved;
+                    alert.ends_at = Some(now);
+                    *notified
+                }
+                None => continue,
+            };
+            if notified {
+                group.dirty = true;
+            } else {
+                group.alerts.remove(fingerprint);
+            }
+        }
+    }
+
+    /// The notifications due at `now`.
+    fn flush(&mut self, now: Timestamp) -> Vec<Notification> {
+        let mut out = Vec::new();
+        for (key, group) in &mut self.state.groups {
+            let since = |t: Timestamp| now.duration_since(t);
+            let firing = group
+                .alerts
+                .values()
+                .any(|(a, _)| a.status == Status::Firing);
+            let due = match group.last_sent {
+                None => since(group.created) >= group.destination.group_wait,
+                Some(last) if group.dirty => since(last) >= group.destination.group_interval,
+                Some(last) => firing && since(last) >= group.destination.repeat_interval,
+            };
+            if !due || group.alerts.is_empty() {
+                continue;
+            }
+            let repeat = group.last_sent.is_some() && !group.dirty;
+            let alerts: Vec<notify::Alert> =
+                group.alerts.values().map(|(a, _)| a.clone()).collect();
+            out.push(Notification {
+                receiver: group.destination.receiver.clone(),
+                group_key: key.clone(),
+                status: if firing {
+                    Status::Firing
+                } else {
+                    Status::Resolved
+                },
+                group_labels: group.group_labels.clone(),
+                common_labels: common(alerts.iter().map(|a| &a.labels)),
+                common_annotations: common(alerts.iter().map(|a| &a.annotations)),
+                alerts,
+                repeat,
+                test: false,
+                created_at: now,
+            });
+            group.alerts.retain(|_, (a, _)| a.status == Status::Firing);
+            for (_, notified) in group.alerts.values_mut() {
+                *notified = true;
+            }
+            group.last_sent = Some(now);
+            group.dirty = false;
+        }
+        self.state.groups.retain(|_, g| !g.alerts.is_empty());
+        out
+    }
+
+    /// Every active alert, firing ones first.
+    pub fn alerts(&self, now: Timestamp) -> Vec<AlertView> {
+        let mut views: Vec<AlertView> = self
+            .state
+            .active
+            .iter()
+            .map(|(fingerprint, alert)| {
+                let silenced_by: Vec<String> = self
+                    .state
+                    .silences
+                    .iter()
+                    .filter(|s| s.silences(&alert.labels, now))
+                    .map(|s| s.id.clone())
+                    .collect();
+                let state = match (alert.firing_since, silenced_by.is_empty()) {
+                    (None, _) => "pending",
+                    (Some(_), true) => "firing",
+                    (Some(_), false) => "silenced",
+                };
+                AlertView {
+                    state,
+                    alert: alert.clone(),
+                    fingerprint: fingerprint.clone(),
+                    silenced_by,
+                }
+            })
+            .collect();
+        views.sort_by(|a, b| {
+            (a.state != "firing", &a.alert.labels).cmp(&(b.state != "firing", &b.alert.labels))
+        });
+        views
+    }
+
+    /// Creates a silence.
+    pub fn silence(&mut self, request: SilenceRequest, now: Timestamp) -> Result<Silence, String> {
+        self.state.next_silence += 1;
+        let silence = Silence::create(request, format!("s{}", self.state.next_silence), now)?;
+        self.state.silences.push(silence.clone());
+        self.save();
+        Ok(silence)
+    }
+
+    /// Silences not yet expired.
+    pub fn silences(&mut self, now: Timestamp) -> Vec<Silence> {
+        self.state.silences.retain(|s| s.ends_at > now);
+        self.state.silences.clone()
+    }
+
+    /// Expires a silence now; false if there is none with this id.
+    pub fn expire_silence(&mut self, id: &str, now: Timestamp) -> bool {
+        let Some(silence) = self
+            .state
+            .silences
+            .iter_mut()
+            .find(|s| s.id == id && s.ends_at > now)
+        else {
+            return false;
+        };
+        silence.ends_at = now;
+        self.save();
+        true
+    }
+
+    fn save(&self) {
+        let Some(path) = &self.state_file else { return };
+        let write = || -> std::io::Result<()> {
+            let temporary = path.with_extension("json.tmp");
+            std::fs::write(
+                &temporary,
+                serde_json::to_vec(&self.state).map_err(std::io::Error::other)?,
+            )?;
+            std::fs::rename(&temporary, path)
+        };
+        if let Err(error) = write() {
+            tracing::error!(%error, path = %path.display(), "cannot save the alert state");
+        }
+    }
+}
+
+fn load(path: &PathBuf) -> Saved {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Saved::default(),
+        Err(error) => {
+            tracing::error!(%error, path = %path.display(), "cannot read the alert state; starting afresh");
+            return Saved::default();
+        }
+    };
+    match serde_json::from_str::<Saved>(&text) {
+        Ok(mut saved) => {
+            saved.silences = saved
+                .silences
+                .into_iter()
+                .filter_map(Silence::restore)
+                .collect();
+            saved
+        }
+        Err(error) => {
+            tracing::error!(%error, path = %path.display(), "corrupt alert state set aside; starting afresh");
+            let _ = std::fs::rename(path, path.with_extension("json.corrupt"));
+            Saved::default()
+        }
+    }
+}
+
+/// A stable identity of a label set: FNV-1a over the sorted pairs (stable across versions,
+/// unlike `std`'s hasher).
+pub fn fingerprint(labels: &BTreeMap<String, String>) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (k, v) in labels {
+        for byte in k.bytes().chain([0xff]).chain(v.bytes()).chain([0xfe]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+fn common<'a>(
+    mut maps: impl Iterator<Item = &'a BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
+    let Some(first) = maps.next() else {
+        return BTreeMap::new();
+    };
+    let mut common = first.clone();
+    for map in maps {
+        common.retain(|k, v| map.get(k) == Some(v));
+    }
+    common
+}
+
+#[cfg(test)]
+mod tests;

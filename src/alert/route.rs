@@ -1,0 +1,288 @@
+//! Routing: label matchers (`name=value`, `!=`, `=~`, `!~`, as in Alertmanager) and the route
+//! tree that sends each alert to its receivers with its grouping timings.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+use serde::{Deserialize, Deserializer};
+
+use crate::settings::Duration;
+
+/// A label matcher.
+#[derive(Clone, Debug)]
+pub struct Matcher {
+    name: String,
+    kind: MatchKind,
+    text: String,
+}
+
+#[derive(Clone, Debug)]
+enum MatchKind {
+    Equal(String),
+    NotEqual(String),
+    Regex(Regex),
+    NotRegex(Regex),
+}
+
+impl Matcher {
+    /// Parses `name=value`, `name!=value`, `name=~regex` or `name!~regex` (regexes are anchored,
+    /// as in Alertmanager; an absent label is the empty string).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (name, op, value) = ["!=", "=~", "!~", "="]
+            .iter()
+            .find_map(|op| text.split_once(op).map(|(n, v)| (n.trim(), *op, v.trim())))
+            .ok_or_else(|| format!("{text:?} is not a matcher (name=value, name!=value, name=~regex or name!~regex)"))?;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("{text:?}: {name:?} is not a label name"));
+        }
+        let value = value.trim_matches('"').to_owned();
+        let regex = || {
+            Regex::new(&format!("^(?:{value})$")).map_err(|e| format!("{text:?}: bad regex: {e}"))
+        };
+        let kind = match op {
+            "=" => MatchKind::Equal(value),
+            "!=" => MatchKind::NotEqual(value),
+            "=~" => MatchKind::Regex(regex()?),
+            _ => MatchKind::NotRegex(regex()?),
+        };
+        Ok(Self {
+            name: name.to_owned(),
+            kind,
+            text: text.to_owned(),
+        })
+    }
+
+    /// Whether the labels satisfy the matcher.
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        let value = labels.get(&self.name).map_or("", String::as_str);
+        match &self.kind {
+            MatchKind::Equal(v) => value == v,
+            MatchKind::NotEqual(v) => value != v,
+            MatchKind::Regex(r) => r.is_match(value),
+            MatchKind::NotRegex(r) => !r.is_match(value),
+        }
+    }
+
+    /// The matcher as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl<'de> Deserialize<'de> for Matcher {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Matcher::parse(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A route: alerts matching all its matchers go to its receiver (and, unless `continue`, stop
+/// there); unset timings are inherited from the parent.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Route {
+    /// Matchers that must all hold (none: every alert).
+    pub matchers: Vec<Matcher>,
+    /// The receiver's name; inherited when unset.
+    pub receiver: Option<String>,
+    /// Labels to group by; inherited when unset.
+    pub group_by: Option<Vec<String>>,
+    /// Wait before the first notification of a new group; inherited when unset.
+    pub group_wait: Option<Duration>,
+    /// Wait between notifications of a changed group; inherited when unset.
+    pub group_interval: Option<Duration>,
+    /// Resend a firing group this often; inherited when unset.
+    pub repeat_interval: Option<Duration>,
+    /// Go on to the next sibling route after matching this one.
+    #[serde(rename = "continue")]
+    pub continue_matching: bool,
+    /// Sub-routes, tried in order.
+    pub routes: Vec<Route>,
+}
+
+/// Where one alert goes: a receiver and the grouping timings, with the route's identity.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Destination {
+    /// The route's position in the tree, e.g. `0.2`; part of the group key.
+    pub route_id: String,
+    /// The receiver.
+    pub receiver: String,
+    /// Labels to group by.
+    pub group_by: Vec<String>,
+    /// See [`Route::group_wait`].
+    pub group_wait: jiff::SignedDuration,
+    /// See [`Route::group_interval`].
+    pub group_interval: jiff::SignedDuration,
+    /// See [`Route::repeat_interval`].
+    pub repeat_interval: jiff::SignedDuration,
+}
+
+impl Route {
+    /// The destinations of an alert with these labels: the deepest matching routes (the root if
+    /// none of its children match).
+    pub fn destinations(
+        &self,
+        labels: &BTreeMap<String, String>,
+        defaults: &Destination,
+    ) -> Vec<Destination> {
+        let mut out = Vec::new();
+        self.walk(labels, defaults, "0", &mut out);
+        out
+    }
+
+    fn walk(
+        &self,
+        labels: &BTreeMap<String, String>,
+        parent: &Destination,
+        id: &str,
+        out: &mut Vec<Destination>,
+    ) -> bool {
+        if !self.matchers.iter().all(|m| m.matches(labels)) {
+            return false;
+        }
+        let here = Destination {
+            route_id: id.to_owned(),
+            receiver: self
+                .receiver
+                .clone()
+                .unwrap_or_else(|| parent.receiver.clone()),
+            group_by: self
+                .group_by
+                .clone()
+                .unwrap_or_else(|| parent.group_by.clone()),
+            group_wait: self.group_wait.map_or(parent.group_wait, |d| d.0),
+            group_interval: self.group_interval.map_or(parent.group_interval, |d| d.0),
+            repeat_interval: self.repeat_interval.map_or(parent.repeat_interval, |d| d.0),
+        };
+        let mut matched_child = false;
+        for (i, child) in self.routes.iter().enumerate() {
+            if child.walk(labels, &here, &format!("{id}.{i}"), out) {
+                matched_child = true;
+                if !child.continue_matching {
+                    break;
+                }
+            }
+        }
+        if !matched_child {
+            out.push(here);
+        }
+        true
+    }
+
+    /// Every receiver named in the tree, with the key that names it (for validation).
+    pub fn receivers(&self, key: &str, out: &mut Vec<(String, String)>) {
+        if let Some(receiver) = &self.receiver {
+            out.push((format!("{key}.receiver"), receiver.clone()));
+        }
+        for (i, child) in self.routes.iter().enumerate() {
+            child.receivers(&format!("{key}.routes[{i}]"), out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn l(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn matchers_follow_alertmanager_semantics() {
+        let labels = l(&[("severity", "critical"), ("namespace", "kube-system")]);
+        assert!(
+            Matcher::parse("severity=critical")
+                .unwrap()
+                .matches(&labels)
+        );
+        assert!(
+            Matcher::parse("severity!=warning")
+                .unwrap()
+                .matches(&labels)
+        );
+        assert!(
+            Matcher::parse("namespace=~kube-.*")
+                .unwrap()
+                .matches(&labels)
+        );
+        assert!(
+            !Matcher::parse("namespace=~kube").unwrap().matches(&labels),
+            "anchored"
+        );
+        assert!(
+            Matcher::parse("node!~.+").unwrap().matches(&labels),
+            "absent is empty"
+        );
+        assert!(
+            Matcher::parse("severity = \"critical\"")
+                .unwrap()
+                .matches(&labels)
+        );
+    }
+
+    #[test]
+    fn bad_matchers_say_why() {
+        assert!(
+            Matcher::parse("severity")
+                .unwrap_err()
+                .contains("is not a matcher")
+        );
+        assert!(
+            Matcher::parse("sev erity=x")
+                .unwrap_err()
+                .contains("is not a label name")
+        );
+        assert!(Matcher::parse("node=~(").unwrap_err().contains("bad regex"));
+    }
+
+    #[test]
+    fn deepest_matching_route_wins_and_continue_goes_on() {
+        let route: Route = serde_json::from_value(serde_json::json!({
+            "receiver": "default",
+            "group_by": ["alertname"],
+            "routes": [
+                {"matchers": ["severity=critical"], "receiver": "pager", "continue": true, "group_wait": "0s"},
+                {"matchers": ["namespace=~kube-.*"], "receiver": "platform"},
+                {"matchers": ["namespace=~.*"], "receiver": "never"}
+            ]
+        }))
+        .unwrap();
+        let defaults = Destination {
+            route_id: String::new(),
+            receiver: String::new(),
+            group_by: vec![],
+            group_wait: jiff::SignedDuration::from_secs(30),
+            group_interval: jiff::SignedDuration::from_mins(5),
+            repeat_interval: jiff::SignedDuration::from_hours(4),
+        };
+        let to = route.destinations(
+            &l(&[("severity", "critical"), ("namespace", "kube-system")]),
+            &defaults,
+        );
+        let names: Vec<_> = to
+            .iter()
+            .map(|d| (d.route_id.as_str(), d.receiver.as_str()))
+            .collect();
+        assert_eq!(names, vec![("0.0", "pager"), ("0.1", "platform")]);
+        assert_eq!(to[0].group_wait, jiff::SignedDuration::ZERO);
+        assert_eq!(
+            to[1].group_wait,
+            jiff::SignedDuration::from_secs(30),
+            "inherited"
+        );
+        let to = route.destinations(
+            &l(&[("severity", "warning"), ("namespace", "apps")]),
+            &defaults,
+        );
+        assert_eq!(to[0].receiver, "never");
+        let to = route.destinations(&l(&[("severity", "warning")]), &defaults);
+        assert_eq!(
+            (to[0].route_id.as_str(), to[0].receiver.as_str()),
+            ("0.2", "never"),
+            "an absent label matches .*"
+        );
+    }
+}

@@ -1,0 +1,299 @@
+//! The alert rules of `docs/alerts.md`, as a pure function of the model and the time: which
+//! alerts are active now, with their labels and annotations. Lifecycle (pending, firing,
+//! resolved), grouping and routing happen in the engine; inhibition and quiet nodes here.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::SignedDuration;
+
+use crate::cluster::{ObjectKey, Timestamp};
+use crate::coverage::CellState;
+use crate::coverage::engine::GapView;
+use crate::model::Model;
+
+/// How long `DaemonSetRolloutStuck` waits for progress on usable nodes.
+pub const ROLLOUT_STALL: SignedDuration = SignedDuration::from_mins(15);
+/// How long a controller mismatch must last (`for`) before it fires.
+pub const MISMATCH_FOR: SignedDuration = SignedDuration::from_mins(15);
+/// How long dsguard must be blind (`for`) before `DsguardBlind` fires.
+pub const BLIND_FOR: SignedDuration = SignedDuration::from_mins(1);
+
+/// An alert condition that holds now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Condition {
+    /// `alertname`, `severity` and the identifying labels.
+    pub labels: BTreeMap<String, String>,
+    /// `summary`, `description`, `runbook_url`.
+    pub annotations: BTreeMap<String, String>,
+    /// How long the condition must hold before the alert fires.
+    pub for_duration: SignedDuration,
+    /// Where to look in dsguard's API.
+    pub api_path: String,
+}
+
+/// Remembers rollout progress between evaluations (the only history the rules need).
+#[derive(Clone, Debug, Default)]
+pub struct RolloutTracker {
+    /// Per DaemonSet: pending pods last seen, and when they last went down (or appeared).
+    last: HashMap<ObjectKey, (i64, Timestamp)>,
+}
+
+impl RolloutTracker {
+    /// Records the pending counts at `now`; returns the DaemonSets without progress for
+    /// [`ROLLOUT_STALL`], with their pending count.
+    fn stalled(&mut self, pending: Vec<(ObjectKey, i64)>, now: Timestamp) -> Vec<(ObjectKey, i64)> {
+        let mut stalled = Vec::new();
+        let mut seen = HashMap::with_capacity(pending.len());
+        for (key, count) in pending {
+            let since = match self.last.get(&key) {
+                Some(&(previous, since)) if count >= previous && previous > 0 => since,
+                _ => now,
+            };
+            if count > 0 && now.duration_since(since) >= ROLLOUT_STALL {
+                stalled.push((key.clone(), count));
+            }
+            seen.insert(key, (count, since));
+        }
+        self.last = seen;
+        stalled
+    }
+}
+
+fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn annotations(
+    summary: String,
+    description: String,
+    runbook_base: &str,
+    alertname: &str,
+) -> BTreeMap<String, String> {
+    labels(&[
+        ("summary", &summary),
+        ("description", &description),
+        (
+            "runbook_url",
+            &format!("{}/{alertname}.md", runbook_base.trim_end_matches('/')),
+        ),
+    ])
+}
+
+/// Every alert condition that holds now.
+pub fn conditions(
+    model: &Model,
+    now: Timestamp,
+    runbook_base: &str,
+    rollouts: &mut RolloutTracker,
+) -> Vec<Condition> {
+    if let Some(blind) = model.blindness() {
+        // Blind: nothing else may be said from stale or partial data.
+        let description = format!(
+            "dsguard cannot trust its view of the cluster since {}: {}. Every coverage alert is held \
+             back until it can. Check that dsguard reaches the API server and may list and watch nodes, \
+             daemonsets and pods.",
+            blind.since, blind.reason
+        );
+        return vec![Condition {
+            labels: labels(&[("alertname", "DsguardBlind"), ("severity", "critical")]),
+            annotations: annotations(
+                "dsguard is blind: coverage alerts are held back".to_owned(),
+                description,
+                runbook_base,
+                "DsguardBlind",
+            ),
+            for_duration: BLIND_FOR,
+            api_path: "/readyz".to_owned(),
+        }];
+    }
+    let coverage = model.coverage();
+    let mut out = Vec::new();
+    let mut stranded: BTreeMap<String, Vec<&GapView>> = BTreeMap::new();
+    let gaps = model.gaps(now);
+    for gap in gaps.iter().filter(|g| g.actionable) {
+        let node = coverage.node_info(&gap.node);
+        let quiet = node.is_some_and(|n| {
+            n.is_cordoned() || n.is_autoscaler_deleting() || n.is_in_maintenance()
+        });
+        if quiet {
+            continue;
+        }
+        if gap.state == CellState::Stranded {
+            stranded.entry(gap.node.clone()).or_default().push(gap);
+            continue;
+        }
+        if node.is_some_and(|n| n.is_down()) {
+            continue; // the node's DaemonSetPodsStranded speaks for it
+        }
+        if let Some(condition) = cell_condition(gap, runbook_base) {
+            out.push(condition);
+        }
+    }
+    for (node, lost) in stranded {
+        out.push(stranded_condition(&node, &lost, runbook_base));
+    }
+    for (key, pending) in rollouts.stalled(coverage.rollout_pending(), now) {
+        let description = format!(
+            "The rollout of DaemonSet {key} has not progressed for {} minutes: {pending} pod(s) on usable \
+             nodes still run an old template. Pods on dead or draining nodes are not counted. Check the new \
+             pods: kubectl -n {} get pods -l <selector> -o wide; kubectl -n {} rollout status ds/{}.",
+            ROLLOUT_STALL.as_mins(),
+            key.namespace,
+            key.namespace,
+            key.name
+        );
+        out.push(Condition {
+            labels: labels(&[
+                ("alertname", "DaemonSetRolloutStuck"),
+                ("severity", "warning"),
+                ("namespace", &key.namespace),
+                ("daemonset", &key.name),
+            ]),
+            annotations: annotations(
+                format!("Rollout of {key} stuck with {pending} pod(s) left"),
+                description,
+                runbook_base,
+                "DaemonSetRolloutStuck",
+            ),
+            for_duration: SignedDuration::ZERO,
+            api_path: format!("/api/v1/daemonsets/{}/{}", key.namespace, key.name),
+        });
+    }
+    for ds in coverage.daemonsets() {
+        let Some(status) = ds.controller else {
+            continue;
+        };
+        let c = &ds.counts;
+        let differs = [
+            ("desired", c.desired, status.desired),
+            ("current", c.current, status.current),
+            ("ready", c.ready, status.ready),
+            ("available", c.available, status.available),
+            ("misscheduled", c.misscheduled, status.misscheduled),
+        ];
+        let differs: Vec<String> = differs
+            .iter()
+            .filter(|(_, a, b)| a != b)
+            .map(|(f, a, b)| format!("{f}: dsguard {a}, controller {b}"))
+            .collect();
+        if differs.is_empty() {
+            continue;
+        }
+        let key = &ds.key;
+        out.push(Condition {
+            labels: labels(&[("alertname", "DaemonSetControllerMismatch"), ("severity", "warning"), ("namespace", &key.namespace), ("daemonset", &key.name)]),
+            annotations: annotations(
+                format!("DaemonSet {key}: dsguard and the controller disagree"),
+                format!(
+                    "dsguard's numbers for {key} differ from the DaemonSet controller's status ({}). A lasting \
+                     difference means the controller is stuck (check kube-controller-manager) or dsguard is wrong.",
+                    differs.join("; ")
+                ),
+                runbook_base,
+                "DaemonSetControllerMismatch",
+            ),
+            for_duration: MISMATCH_FOR,
+            api_path: format!("/api/v1/daemonsets/{}/{}", key.namespace, key.name),
+        });
+    }
+    out
+}
+
+fn cell_condition(gap: &GapView, runbook_base: &str) -> Option<Condition> {
+    let (alertname, severity) = match gap.state {
+        CellState::StuckTerminating => ("DaemonSetPodStuckTerminating", "warning"),
+        _ if gap.unreplaced => ("DaemonSetPodUnreplaced", "critical"),
+        CellState::Missing => ("DaemonSetPodMissing", "warning"),
+        CellState::Pending | CellState::NotReady => ("DaemonSetPodNotReady", "warning"),
+        CellState::Misscheduled => ("DaemonSetPodMisscheduled", "warning"),
+        _ => return None,
+    };
+    let ds = format!("{}/{}", gap.namespace, gap.daemonset);
+    let detail = gap
+        .detail
+        .as_deref()
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default();
+    let since = gap
+        .since
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "an unknown time".to_owned());
+    let what = match gap.state {
+        CellState::StuckTerminating => "is stuck terminating",
+        CellState::Missing => "is missing",
+        CellState::Pending => "has not started",
+        CellState::NotReady => "is not ready",
+        CellState::Misscheduled => "runs where it should not",
+        CellState::Orphaned => "is bound to a node that no longer exists",
+        _ => "has a problem",
+    };
+    let summary = format!(
+        "Daemon pod of {ds} on node {} {what}: {}",
+        gap.node, gap.reason
+    );
+    let description = format!(
+        "The daemon pod of DaemonSet {ds} on node {} {what} since {since}; reason {}{detail}. \
+         DaemonSet pods are never moved to another node: this node goes without {ds} until it is fixed. \
+         Confirm with: kubectl -n {} get pods -o wide --field-selector spec.nodeName={}; kubectl describe node {}.",
+        gap.node, gap.reason, gap.namespace, gap.node, gap.node
+    );
+    Some(Condition {
+        labels: labels(&[
+            ("alertname", alertname),
+            ("severity", severity),
+            ("namespace", &gap.namespace),
+            ("daemonset", &gap.daemonset),
+            ("node", &gap.node),
+            ("state", gap.state.as_str()),
+            ("reason", gap.reason.as_str()),
+        ]),
+        annotations: annotations(summary, description, runbook_base, alertname),
+        for_duration: SignedDuration::ZERO,
+        api_path: format!("/api/v1/nodes/{}", gap.node),
+    })
+}
+
+fn stranded_condition(node: &str, lost: &[&GapView], runbook_base: &str) -> Condition {
+    let pods: Vec<String> = lost
+        .iter()
+        .map(|g| match g.pods.first() {
+            Some(pod) => format!("{}/{} ({pod})", g.namespace, g.daemonset),
+            None => format!("{}/{}", g.namespace, g.daemonset),
+        })
+        .collect();
+    let reason = lost
+        .first()
+        .map_or("node_unreachable", |g| g.reason.as_str());
+    let since = lost
+        .iter()
+        .filter_map(|g| g.since)
+        .min()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let description = format!(
+        "Node {node} is down ({reason}) since {since}; its {} daemon pod(s) are lost with it: {}. \
+         Kubernetes does not move DaemonSet pods to another node, and their NoExecute tolerations keep them \
+         bound to the dead node: they come back only when the node returns, or when it is deleted and a new \
+         node joins. Confirm with: kubectl get node {node}; kubectl get pods -A -o wide --field-selector spec.nodeName={node}.",
+        lost.len(),
+        pods.join(", ")
+    );
+    Condition {
+        labels: labels(&[
+            ("alertname", "DaemonSetPodsStranded"),
+            ("severity", "critical"),
+            ("node", node),
+        ]),
+        annotations: annotations(
+            format!("Node {node} is down: {} daemon pod(s) lost", lost.len()),
+            description,
+            runbook_base,
+            "DaemonSetPodsStranded",
+        ),
+        for_duration: SignedDuration::ZERO,
+        api_path: format!("/api/v1/nodes/{node}"),
+    }
+}
