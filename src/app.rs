@@ -12,12 +12,14 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc};
 use tracing::Instrument;
 
+use crate::alert::AlertEngine;
 use crate::clock::Clock;
 use crate::cluster::watch::{self, Resource, WatchEvent};
 use crate::coverage::Transition;
 use crate::metrics::{Metrics, SharedModel};
 use crate::model::Model;
-use crate::server::{AppState, router};
+use crate::notify::Notification;
+use crate::server::{AppState, SharedEngine, router};
 use crate::settings::Settings;
 
 /// Watch events queued between the watchers and the model. A relist of a 5,000-node cluster
@@ -42,6 +44,10 @@ pub struct Wiring {
     pub listener: TcpListener,
     /// Where to publish cell transitions, if anyone listens.
     pub transitions: Option<broadcast::Sender<Transition>>,
+    /// Where to hand notifications to, if anything delivers them.
+    pub notifications: Option<mpsc::Sender<Notification>>,
+    /// Where the alert engine keeps its state across restarts.
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 /// Runs dsguard until `shutdown` resolves or a task stops.
@@ -55,14 +61,21 @@ pub async fn run(
         clock,
         listener,
         transitions,
+        notifications,
+        state_dir,
     } = wiring;
     let model: SharedModel = Arc::new(Mutex::new(Model::new(
         settings.coverage(),
         settings.watch.staleness.0,
         clock.now(),
     )));
+    let alerts: SharedEngine = Arc::new(Mutex::new(AlertEngine::new(
+        settings.alerting.clone(),
+        state_dir,
+    )));
     let metrics = Arc::new(Metrics::new(
         model.clone(),
+        alerts.clone(),
         clock.clone(),
         settings.metrics.full_matrix,
     ));
@@ -89,7 +102,11 @@ pub async fn run(
             model.clone(),
             clock.clone(),
             metrics.clone(),
-            transitions,
+            Outputs {
+                transitions,
+                notifications,
+                alerts: alerts.clone(),
+            },
         )
         .instrument(tracing::info_span!("model")),
     );
@@ -98,6 +115,7 @@ pub async fn run(
         model,
         metrics,
         clock,
+        alerts,
     });
     let server = tokio::spawn(
         async move { axum::serve(listener, app).await }
@@ -122,14 +140,21 @@ pub async fn run(
     outcome
 }
 
-/// Owns the writes to the model: applies watch events in batches, ticks the clock, publishes
-/// transitions.
+/// What the model task feeds besides the model.
+struct Outputs {
+    transitions: Option<broadcast::Sender<Transition>>,
+    notifications: Option<mpsc::Sender<Notification>>,
+    alerts: SharedEngine,
+}
+
+/// Owns the writes to the model: applies watch events in batches, ticks the clock, evaluates the
+/// alert rules on every tick, publishes transitions and hands notifications over.
 async fn model_task(
     mut events: mpsc::Receiver<WatchEvent>,
     model: SharedModel,
     clock: Arc<dyn Clock>,
     metrics: Arc<Metrics>,
-    transitions: Option<broadcast::Sender<Transition>>,
+    outputs: Outputs,
 ) {
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -137,16 +162,17 @@ async fn model_task(
     // Until every watch has listed once, transitions only reflect the order of the lists.
     let mut synced_once = false;
     loop {
-        tokio::select! {
+        let ticked = tokio::select! {
             received = events.recv_many(&mut batch, WATCH_EVENT_QUEUE) => {
                 if received == 0 {
                     return;
                 }
+                false
             }
-            _ = ticker.tick() => {}
-        }
+            _ = ticker.tick() => true,
+        };
         let started = Instant::now();
-        let changed = {
+        let (changed, notifications) = {
             let Ok(mut model) = model.lock() else {
                 tracing::error!("model lock poisoned");
                 return;
@@ -161,13 +187,41 @@ async fn model_task(
                 synced_once = true;
                 changed.clear();
             }
-            if synced_once { changed } else { Vec::new() }
+            let notifications = match (ticked, outputs.alerts.lock()) {
+                (true, Ok(mut engine)) => engine.evaluate(&model, now),
+                _ => Vec::new(),
+            };
+            (
+                if synced_once { changed } else { Vec::new() },
+                notifications,
+            )
         };
         metrics.evaluation.observe(started.elapsed().as_secs_f64());
         for t in changed {
             log_transition(&t);
-            if let Some(sender) = &transitions {
+            if let Some(sender) = &outputs.transitions {
                 let _ = sender.send(t);
+            }
+        }
+        for notification in notifications {
+            tracing::info!(
+                receiver = notification.receiver.as_str(),
+                group = notification.group_key.as_str(),
+                status = ?notification.status,
+                alerts = notification.alerts.len(),
+                "notification decided"
+            );
+            match &outputs.notifications {
+                // Back-pressure: the dispatcher persists what it accepts; waiting here delays
+                // evaluation rather than losing a notification.
+                Some(sender) => {
+                    if sender.send(notification).await.is_err() {
+                        tracing::error!("the dispatcher is gone; notification not delivered");
+                    }
+                }
+                None => {
+                    tracing::warn!("no receiver is configured; the notification is not delivered")
+                }
             }
         }
     }
@@ -292,6 +346,8 @@ pub fn run_command(args: RunArgs) -> std::process::ExitCode {
                 clock: Arc::new(crate::clock::SystemClock),
                 listener,
                 transitions: None,
+                notifications: None,
+                state_dir: None,
             })
         };
         let wiring = match wiring.await {

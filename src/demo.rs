@@ -135,6 +135,8 @@ async fn demo(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
         clock: Arc::new(clock.clone()),
         listener,
         transitions: Some(sender),
+        notifications: None,
+        state_dir: None,
     };
     let wall = clock.wall_duration(length) + Duration::from_secs(1);
     let linger = args.linger;

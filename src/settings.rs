@@ -52,6 +52,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// Logging.
     pub log: LogSettings,
+    /// Alert routing, grouping and links.
+    pub alerting: crate::alert::AlertSettings,
     /// Receivers, retries and the state directory for notifications.
     pub notify: crate::notify::NotifySettings,
 }

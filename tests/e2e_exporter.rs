@@ -37,6 +37,8 @@ impl Dsguard {
             clock: Arc::new(sim.store.clock().clone()),
             listener,
             transitions: Some(sender),
+            notifications: None,
+            state_dir: None,
         };
         let task = tokio::spawn(app::run(settings, wiring, async {
             let _ = stopped.await;

@@ -5,6 +5,7 @@
 //! observed into histograms as it happens. Names follow `dsguard_<what>_<unit>`; no label carries
 //! free text: states, reasons and resources are fixed sets, names are Kubernetes object names.
 
+pub mod alerts;
 pub mod coverage;
 pub mod health;
 pub mod text;
@@ -36,7 +37,12 @@ pub struct Metrics {
 
 impl Metrics {
     /// Registers every metric of dsguard.
-    pub fn new(model: SharedModel, clock: Arc<dyn Clock>, full_matrix: bool) -> Self {
+    pub fn new(
+        model: SharedModel,
+        alerts: crate::server::SharedEngine,
+        clock: Arc<dyn Clock>,
+        full_matrix: bool,
+    ) -> Self {
         let mut registry = Registry::default();
         let evaluation = Histogram::new(EVALUATION_BUCKETS);
         registry.register_with_unit(
@@ -60,6 +66,10 @@ impl Metrics {
             model: model.clone(),
             clock: clock.clone(),
             full_matrix,
+        }));
+        registry.register_collector(Box::new(alerts::AlertCollector {
+            engine: alerts,
+            clock: clock.clone(),
         }));
         registry.register_collector(Box::new(health::HealthCollector { model, clock }));
         Self {

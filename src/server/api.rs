@@ -225,3 +225,79 @@ pub async fn incidents(State(state): State<AppState>) -> Result<Json<IncidentsRe
         closed: model.incidents().closed().cloned().collect(),
     }))
 }
+
+/// `/api/v1/alerts`.
+#[derive(Debug, Serialize)]
+pub struct AlertsResponse {
+    /// Why dsguard cannot trust its view, if it cannot (only `DsguardBlind` can fire then).
+    pub blind: Option<Blindness>,
+    /// Active alerts: firing, pending and silenced.
+    pub alerts: Vec<crate::alert::AlertView>,
+}
+
+/// Handles `GET /api/v1/alerts`.
+pub async fn alerts(State(state): State<AppState>) -> Result<Json<AlertsResponse>, ApiError> {
+    let now = state.clock.now();
+    let blind = state
+        .model
+        .lock()
+        .map_err(|_| ApiError::Internal)?
+        .blindness()
+        .cloned();
+    let engine = state.alerts.lock().map_err(|_| ApiError::Internal)?;
+    Ok(Json(AlertsResponse {
+        blind,
+        alerts: engine.alerts(now),
+    }))
+}
+
+/// Handles `GET /api/v1/silences`.
+pub async fn silences(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<crate::alert::silence::Silence>>, ApiError> {
+    let now = state.clock.now();
+    Ok(Json(
+        state
+            .alerts
+            .lock()
+            .map_err(|_| ApiError::Internal)?
+            .silences(now),
+    ))
+}
+
+/// Handles `POST /api/v1/silences` with `{"matchers": [...], "duration": "2h", "created_by": "...", "comment": "..."}`.
+pub async fn create_silence(
+    State(state): State<AppState>,
+    request: Result<
+        Json<crate::alert::silence::SilenceRequest>,
+        axum::extract::rejection::JsonRejection,
+    >,
+) -> Result<(axum::http::StatusCode, Json<crate::alert::silence::Silence>), ApiError> {
+    let Json(request) = request.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let now = state.clock.now();
+    let silence = state
+        .alerts
+        .lock()
+        .map_err(|_| ApiError::Internal)?
+        .silence(request, now)
+        .map_err(ApiError::BadRequest)?;
+    Ok((axum::http::StatusCode::CREATED, Json(silence)))
+}
+
+/// Handles `DELETE /api/v1/silences/{id}`: the silence expires now.
+pub async fn expire_silence(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let now = state.clock.now();
+    if state
+        .alerts
+        .lock()
+        .map_err(|_| ApiError::Internal)?
+        .expire_silence(&id, now)
+    {
+        Ok(axum::http::StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("no active silence {id:?}")))
+    }
+}

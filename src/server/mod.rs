@@ -23,7 +23,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Now.
     pub clock: Arc<dyn Clock>,
+    /// The alert engine.
+    pub alerts: SharedEngine,
 }
+
+/// The alert engine, shared by the model task (writer) and the API.
+pub type SharedEngine = Arc<std::sync::Mutex<crate::alert::AlertEngine>>;
 
 /// The OpenMetrics content type.
 pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -38,6 +43,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/nodes/{node}", get(api::node))
         .route("/api/v1/daemonsets/{namespace}/{name}", get(api::daemonset))
         .route("/api/v1/incidents", get(api::incidents))
+        .route("/api/v1/alerts", get(api::alerts))
+        .route(
+            "/api/v1/silences",
+            get(api::silences).post(api::create_silence),
+        )
+        .route(
+            "/api/v1/silences/{id}",
+            axum::routing::delete(api::expire_silence),
+        )
         .fallback(|| async { ApiError::NotFound("no such path".to_owned()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)

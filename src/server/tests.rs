@@ -80,11 +80,22 @@ fn state(synced: bool) -> AppState {
     model.tick(now);
     let model = Arc::new(Mutex::new(model));
     let clock: Arc<dyn Clock> = Arc::new(FixedClock(now));
-    let metrics = Arc::new(Metrics::new(model.clone(), clock.clone(), false));
+    let alerts: SharedEngine = Arc::new(Mutex::new(crate::alert::AlertEngine::new(
+        Default::default(),
+        None,
+    )));
+    alerts.lock().unwrap().evaluate(&model.lock().unwrap(), now);
+    let metrics = Arc::new(Metrics::new(
+        model.clone(),
+        alerts.clone(),
+        clock.clone(),
+        false,
+    ));
     AppState {
         model,
         metrics,
         clock,
+        alerts,
     }
 }
 
@@ -278,20 +289,97 @@ async fn exposition_matches_the_golden_file() {
 /// Sorts the label pairs of every sample, so that the comparison does not depend on the order
 /// in which a label set was written.
 fn normalise(exposition: &str) -> Vec<String> {
+    let pair = regex::Regex::new(r#"[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*""#).unwrap();
     exposition
         .lines()
         .map(|line| match (line.find('{'), line.rfind('}')) {
             (Some(open), Some(close)) if !line.starts_with('#') => {
-                let mut labels: Vec<&str> = line[open + 1..close].split("\",").collect();
+                let mut labels: Vec<&str> = pair
+                    .find_iter(&line[open + 1..close])
+                    .map(|m| m.as_str())
+                    .collect();
                 labels.sort_unstable();
                 format!(
                     "{}{{{}}}{}",
                     &line[..open],
-                    labels.join("\","),
+                    labels.join(","),
                     &line[close + 1..]
                 )
             }
             _ => line.to_owned(),
         })
         .collect()
+}
+
+#[tokio::test]
+async fn alerts_are_listed_and_silences_are_created_listed_and_expired() {
+    let state = state(true);
+    let (status, body) = get_json(state.clone(), "/api/v1/alerts").await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<(&str, &str)> = body["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["labels"]["alertname"].as_str().unwrap(),
+                a["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("DaemonSetPodsStranded", "firing"),
+            ("DaemonSetControllerMismatch", "pending")
+        ],
+        "w-2 down 5 minutes; w-3's pending pod is within its grace; exporter's empty status differs"
+    );
+
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/silences")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"matchers": ["node=w-2"], "duration": "1h", "created_by": "ops", "comment": "replacing it"}"#))
+        .unwrap();
+    let response = router(state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let (_, body) = get_json(state.clone(), "/api/v1/alerts").await;
+    let stranded = body["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["labels"]["alertname"] == "DaemonSetPodsStranded")
+        .unwrap();
+    assert_eq!(stranded["state"], "silenced");
+    assert_eq!(stranded["silenced_by"][0], "s1");
+    let (_, silences) = get_json(state.clone(), "/api/v1/silences").await;
+    let id = silences[0]["id"].as_str().unwrap().to_owned();
+    let (status, _) = call(
+        state.clone(),
+        Method::DELETE,
+        &format!("/api/v1/silences/{id}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = get_json(state.clone(), &format!("/api/v1/silences/{id}")).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    let (status, _) = call(
+        state.clone(),
+        Method::DELETE,
+        &format!("/api/v1/silences/{id}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "already expired");
+
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/silences")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            r#"{"matchers": ["node"], "duration": "1h", "created_by": "ops"}"#,
+        ))
+        .unwrap();
+    let response = router(state).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
