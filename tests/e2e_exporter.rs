@@ -15,7 +15,7 @@ use dsguard::sim::Simulation;
 use dsguard::sim::faults::FaultConfig;
 use dsguard::sim::scenario::Scenario;
 use serde_json::Value;
-use sim_common::{eventually, get, options, scenario, scenario_file, start};
+use sim_common::{eventually, get, options, request, scenario, scenario_file, start};
 use tokio::sync::{broadcast, oneshot};
 
 struct Dsguard {
@@ -365,6 +365,51 @@ async fn promtool_accepts_the_exposition_of_a_live_incident() {
         );
     }
     full.stop().await;
+    dsguard.stop().await;
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_daemon_pod_is_counted_and_skipped_and_nothing_else_changes() {
+    let sim = start(scenario(STEADY), options(1.0)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let dsguard = Dsguard::start(&sim, Settings::default()).await;
+    dsguard.ready().await;
+    let (_, before) = dsguard.json("/api/v1/coverage").await;
+    // A daemon pod (it carries the label the watch selects) whose phase is not a string.
+    let body = r#"{"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "broken", "namespace": "kube-system", "labels": {"pod-template-generation": "1"}},
+        "spec": {"containers": [{"name": "c", "image": "i"}]},
+        "status": {"phase": 42}}"#;
+    let created = request(
+        sim.addr(),
+        "POST",
+        "/api/v1/namespaces/kube-system/pods",
+        &[("Content-Type", "application/json")],
+        Some(body),
+    )
+    .await;
+    assert!(
+        created.status == 201 || created.status == 200,
+        "the simulator stores it: {}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let addr = dsguard.addr;
+    eventually(
+        Duration::from_secs(10),
+        "the malformed pod counted",
+        async || {
+            let metrics = String::from_utf8(get(addr, "/metrics").await.body).unwrap();
+            metrics
+                .contains(r#"dsguard_malformed_objects_total{resource="pods",reason="schema"} 1"#)
+                .then_some(())
+        },
+    )
+    .await;
+    assert_eq!(get(addr, "/readyz").await.status, 200, "still ready");
+    let (_, after) = dsguard.json("/api/v1/coverage").await;
+    assert_eq!(after["daemonsets"], before["daemonsets"]);
+    assert_eq!(after["gaps"], Value::Array(vec![]));
     dsguard.stop().await;
     sim.stop().await;
 }
