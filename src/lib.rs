@@ -36,6 +36,7 @@ pub mod demo;
 pub mod metrics;
 pub mod model;
 pub mod notify;
+pub mod reconcile;
 pub mod server;
 pub mod settings;
 pub mod sim;

@@ -56,6 +56,8 @@ pub struct Settings {
     pub alerting: crate::alert::AlertSettings,
     /// Receivers, retries and the state directory for notifications.
     pub notify: crate::notify::NotifySettings,
+    /// The reconcile plan and its executor.
+    pub reconcile: crate::reconcile::ReconcileSettings,
 }
 
 /// How to reach the Kubernetes API.
@@ -272,7 +274,8 @@ impl Settings {
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return Err(invalid("log.level", e.to_string()));
         }
-        self.notify.validate()
+        self.notify.validate()?;
+        self.reconcile.validate()
     }
 
     /// The coverage settings with these overrides applied.
