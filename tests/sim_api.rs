@@ -537,3 +537,84 @@ async fn a_watch_without_version_starts_with_every_object_and_ends_at_its_timeou
     );
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn events_and_leases_can_be_created_listed_and_updated() {
+    let sim = start(scenario(CLUSTER), options(1.0)).await;
+    let addr = sim.addr();
+    let json = [("Content-Type", "application/json")];
+    let event = json!({
+        "metadata": {"generateName": "dsguard-"},
+        "involvedObject": {"kind": "Pod", "namespace": "dsg", "name": "log-agent-x"},
+        "reason": "PodStuckTerminating", "message": "deleted a pod stuck terminating", "type": "Warning",
+    });
+    let created = request(
+        addr,
+        "POST",
+        "/api/v1/namespaces/dsg/events",
+        &json,
+        Some(&event.to_string()),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    assert!(
+        created.json()["metadata"]["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("dsguard-"))
+    );
+    let listed = get(addr, "/api/v1/namespaces/dsg/events?fieldSelector=involvedObject.name%3Dlog-agent-x,reason%3DPodStuckTerminating").await.json();
+    assert_eq!(listed["kind"], "EventList");
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+    let lease = json!({"metadata": {"name": "dsguard"}, "spec": {"holderIdentity": "a", "leaseDurationSeconds": 15}});
+    let path = "/apis/coordination.k8s.io/v1/namespaces/dsg/leases";
+    let created = request(addr, "POST", path, &json, Some(&lease.to_string()))
+        .await
+        .json();
+    let mut taken = created.clone();
+    taken["spec"]["holderIdentity"] = json!("b");
+    let updated = request(
+        addr,
+        "PUT",
+        &format!("{path}/dsguard"),
+        &json,
+        Some(&taken.to_string()),
+    )
+    .await;
+    assert_eq!(updated.status, 200);
+    assert_eq!(updated.json()["spec"]["holderIdentity"], "b");
+    let mut late = created;
+    late["spec"]["holderIdentity"] = json!("c");
+    let conflict = request(
+        addr,
+        "PUT",
+        &format!("{path}/dsguard"),
+        &json,
+        Some(&late.to_string()),
+    )
+    .await;
+    assert_eq!(
+        conflict.status, 409,
+        "a second candidate with the old version loses"
+    );
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn a_streaming_list_ends_its_initial_events_with_a_marked_bookmark() {
+    let sim = start(scenario(CLUSTER), options(1.0)).await;
+    let addr = sim.addr();
+    let mut watch = Watch::open(addr, "/api/v1/nodes?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=5").await;
+    for _ in 0..3 {
+        assert_eq!(
+            watch.next(Duration::from_secs(5)).await.expect("ADDED")["type"],
+            "ADDED"
+        );
+    }
+    let bookmark = watch.next(Duration::from_secs(5)).await.expect("BOOKMARK");
+    assert_eq!(bookmark["type"], "BOOKMARK");
+    assert_eq!(
+        bookmark["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
+    sim.stop().await;
+}

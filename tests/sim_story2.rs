@@ -16,7 +16,7 @@ use dsguard::sim::store::Store;
 /// Scenario second at which each recorded stage is compared (see scenarios/story2.yaml).
 const STAGES: [(&str, u64); 7] = [
     ("t0-healthy", 5),
-    ("t1-w3-failed", 70),
+    ("t1-w3-failed", 69),
     ("t2-w3-recovered", 100),
     ("t3-rollout-with-dead-node", 220),
     ("t4-dead-node-deleted", 312),

@@ -16,6 +16,7 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use futures::StreamExt;
 use serde::Deserialize;
 
 use super::duration::Dur;
@@ -87,7 +88,8 @@ impl Faults {
         *self.config.lock().unwrap_or_else(|p| p.into_inner()) = config;
     }
 
-    fn config(&self) -> FaultConfig {
+    /// The current configuration.
+    pub fn config(&self) -> FaultConfig {
         self.config
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -184,14 +186,16 @@ async fn truncate(response: Response) -> Response {
     };
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     let half = Bytes::copy_from_slice(&bytes[..bytes.len() / 2]);
-    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(half),
+    let first = futures::stream::iter([Ok::<Bytes, std::io::Error>(half)]);
+    // The pause lets the head and the first half reach the client before the connection breaks.
+    let cut = futures::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
         Err(std::io::Error::new(
             std::io::ErrorKind::ConnectionReset,
             "injected truncation",
-        )),
-    ];
-    Response::from_parts(parts, Body::from_stream(futures::stream::iter(chunks)))
+        ))
+    });
+    Response::from_parts(parts, Body::from_stream(first.chain(cut)))
 }
 
 #[cfg(test)]

@@ -32,6 +32,19 @@ fn the_shipped_scenarios_are_valid() {
 }
 
 #[test]
+fn the_format_example_in_the_scenarios_readme_is_valid() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/README.md");
+    let readme = std::fs::read_to_string(path).expect("README");
+    let example = readme
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a yaml block");
+    let scenario = Scenario::from_yaml(example, "README.md").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(scenario.timeline.len(), 13);
+}
+
+#[test]
 fn a_misspelt_key_is_reported_with_its_line_and_name() {
     let (line, message) = syntax(&format!(
         "{BASE}timeline:\n  - at: 10s\n    fail_nod: w-1\n"

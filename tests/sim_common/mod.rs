@@ -220,7 +220,20 @@ impl Watch {
 
     /// The next event, or `None` when the stream ends or nothing comes before `deadline`.
     pub async fn next(&mut self, within: Duration) -> Option<Value> {
+        let chunked = self
+            .header_value("transfer-encoding")
+            .is_some_and(|v| v.contains("chunked"));
         let read = async {
+            if !chunked {
+                let mut line = String::new();
+                while self.reader.read_line(&mut line).await.ok()? > 0 {
+                    if !line.trim().is_empty() {
+                        return serde_json::from_str(line.trim()).ok();
+                    }
+                    line.clear();
+                }
+                return None;
+            }
             loop {
                 let mut size = String::new();
                 if self.reader.read_line(&mut size).await.ok()? == 0 {
