@@ -1,0 +1,327 @@
+//! The durable outbox and the notification log, in `notify.state_dir` (or only in memory without
+//! it).
+//!
+//! - `outbox/<id>.json`: one file per notification accepted from the engine and not yet finished
+//!   (delivered, dropped or expired). Written before the notification is handed to its receiver,
+//!   removed after it is finished; replayed in id order at start.
+//! - `log.json`: per (receiver, group key) the last *firing* notification delivered: its firing
+//!   and resolved fingerprints and when; for an Alertmanager receiver also its alerts (for
+//!   re-posting). A delivered resolve removes the entry: "no entry" and "last was resolved"
+//!   decide the same way, so the log holds only groups that are firing.
+//!
+//! Every file is written whole to a temporary file, synced and renamed, so a `kill -9` leaves
+//! either the old or the new version. The log is written before the outbox file is removed:
+//! a crash in between replays a notification the log already shows as delivered, and the
+//! dedup rule ([`decide`]) drops it. What cannot be closed is a crash after the receiver got the
+//! request and before its answer was recorded: that notification goes out again, with the same
+//! id (`Idempotency-Key`, `Message-ID`) so the receiver can recognise it.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::NotifyError;
+use super::{Alert, Notification, Status};
+use crate::cluster::Timestamp;
+
+/// A notification accepted by the dispatcher.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Queued {
+    /// Its place in the outbox; increases with every notification accepted.
+    pub(crate) id: u64,
+    /// When the dispatcher accepted it.
+    pub(crate) accepted_at: Timestamp,
+    /// The notification.
+    pub(crate) notification: Notification,
+}
+
+/// What the log remembers of the last firing notification delivered to a group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Delivered {
+    /// Sorted fingerprints of its firing alerts.
+    pub(crate) firing: Vec<String>,
+    /// Sorted fingerprints of its resolved alerts.
+    pub(crate) resolved: Vec<String>,
+    /// When it was delivered.
+    pub(crate) at: Timestamp,
+    /// Its firing alerts, kept for receivers that re-post them (Alertmanager).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) alerts: Vec<Alert>,
+}
+
+impl Delivered {
+    /// The log entry for a delivered firing notification.
+    pub(crate) fn of(n: &Notification, at: Timestamp, keep_alerts: bool) -> Self {
+        let (firing, resolved) = fingerprints(n);
+        let alerts = if keep_alerts {
+            n.alerts
+                .iter()
+                .filter(|a| a.status == Status::Firing)
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Self {
+            firing,
+            resolved,
+            at,
+            alerts,
+        }
+    }
+}
+
+/// Sorted fingerprints of the firing and of the resolved alerts.
+fn fingerprints(n: &Notification) -> (Vec<String>, Vec<String>) {
+    let mut firing = Vec::new();
+    let mut resolved = Vec::new();
+    for alert in &n.alerts {
+        match alert.status {
+            Status::Firing => firing.push(alert.fingerprint.clone()),
+            Status::Resolved => resolved.push(alert.fingerprint.clone()),
+        }
+    }
+    firing.sort();
+    resolved.sort();
+    (firing, resolved)
+}
+
+/// What to do with a notification, given the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Send it.
+    Send,
+    /// The same firing notification was delivered already (and this is not a repeat).
+    Duplicate,
+    /// A resolve for a group whose last delivered notification was not firing.
+    ResolvedWithoutFiring,
+    /// A resolve for a receiver with `send_resolved: false`.
+    ResolvedNotWanted,
+}
+
+/// The dedup rule.
+pub(crate) fn decide(n: &Notification, last: Option<&Delivered>, send_resolved: bool) -> Decision {
+    if n.test {
+        return Decision::Send;
+    }
+    match n.status {
+        Status::Resolved if last.is_none() => Decision::ResolvedWithoutFiring,
+        Status::Resolved if !send_resolved => Decision::ResolvedNotWanted,
+        Status::Resolved => Decision::Send,
+        Status::Firing => {
+            let (firing, resolved) = fingerprints(n);
+            match last {
+                Some(l) if !n.repeat && l.firing == firing && l.resolved == resolved => {
+                    Decision::Duplicate
+                }
+                _ => Decision::Send,
+            }
+        }
+    }
+}
+
+/// The log file's content.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct LogFile {
+    version: u32,
+    entries: Vec<LogEntry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct LogEntry {
+    receiver: String,
+    group_key: String,
+    #[serde(flatten)]
+    delivered: Delivered,
+}
+
+/// The outbox and the log.
+#[derive(Debug)]
+pub(crate) struct Store {
+    dir: Option<PathBuf>,
+    next_id: u64,
+    log: BTreeMap<(String, String), Delivered>,
+}
+
+fn state_error(path: &Path) -> impl FnOnce(io::Error) -> NotifyError + '_ {
+    move |source| NotifyError::State {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+impl Store {
+    /// Opens (creating) the state directory and reads what it holds: the log, and the outbox in
+    /// id order. Unreadable outbox files are renamed `*.bad` and skipped.
+    pub(crate) fn open(dir: Option<&Path>) -> Result<(Self, Vec<Queued>), NotifyError> {
+        let mut store = Self {
+            dir: dir.map(Path::to_owned),
+            next_id: 1,
+            log: BTreeMap::new(),
+        };
+        let Some(dir) = dir else {
+            return Ok((store, Vec::new()));
+        };
+        let outbox = dir.join("outbox");
+        fs::create_dir_all(&outbox).map_err(state_error(&outbox))?;
+        let log_path = dir.join("log.json");
+        match fs::read(&log_path) {
+            Ok(bytes) => {
+                let file: LogFile = serde_json::from_slice(&bytes).map_err(|e| {
+                    state_error(&log_path)(io::Error::new(io::ErrorKind::InvalidData, e))
+                })?;
+                for e in file.entries {
+                    store.log.insert((e.receiver, e.group_key), e.delivered);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(state_error(&log_path)(e)),
+        }
+        let mut queued = Vec::new();
+        for entry in fs::read_dir(&outbox).map_err(state_error(&outbox))? {
+            let path = entry.map_err(state_error(&outbox))?.path();
+            match path.extension().and_then(|e| e.to_str()) {
+                Some("json") => {}
+                Some("tmp") => {
+                    let _ = fs::remove_file(&path);
+                    continue;
+                }
+                _ => continue,
+            }
+            let parsed = fs::read(&path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<Queued>(&bytes).ok());
+            match parsed {
+                Some(q) => queued.push(q),
+                None => {
+                    tracing::warn!(path = %path.display(), "unreadable outbox file set aside");
+                    let _ = fs::rename(&path, path.with_extension("bad"));
+                }
+            }
+        }
+        queued.sort_by_key(|q| q.id);
+        store.next_id = queued.last().map_or(1, |q| q.id + 1);
+        Ok((store, queued))
+    }
+
+    /// Whether notifications survive a restart.
+    pub(crate) fn is_durable(&self) -> bool {
+        self.dir.is_some()
+    }
+
+    /// Accepts a notification: gives it an id and writes it to the outbox. When the write fails
+    /// the notification still comes back, to be delivered from memory.
+    pub(crate) fn enqueue(
+        &mut self,
+        notification: Notification,
+        now: Timestamp,
+    ) -> (Queued, io::Result<()>) {
+        let queued = Queued {
+            id: self.next_id,
+            accepted_at: now,
+            notification,
+        };
+        self.next_id += 1;
+        let written = match &self.dir {
+            Some(dir) => serde_json::to_vec(&queued)
+                .map_err(io::Error::other)
+                .and_then(|bytes| write_atomic(&outbox_path(dir, queued.id), &bytes)),
+            None => Ok(()),
+        };
+        (queued, written)
+    }
+
+    /// The last firing notification delivered to this group.
+    pub(crate) fn last(&self, receiver: &str, group_key: &str) -> Option<&Delivered> {
+        self.log.get(&(receiver.to_owned(), group_key.to_owned()))
+    }
+
+    /// Finishes a notification: updates the log (`Some` records a delivered firing notification,
+    /// `None` forgets the group, `keep` leaves the log alone), then removes it from the outbox.
+    pub(crate) fn finish(&mut self, queued: &Queued, update: LogUpdate) -> io::Result<()> {
+        let key = (
+            queued.notification.receiver.clone(),
+            queued.notification.group_key.clone(),
+        );
+        let changed = match update {
+            LogUpdate::Keep => false,
+            LogUpdate::Set(delivered) => {
+                self.log.insert(key, delivered);
+                true
+            }
+            LogUpdate::Forget => self.log.remove(&key).is_some(),
+        };
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        if changed {
+            self.write_log(dir)?;
+        }
+        match fs::remove_file(outbox_path(dir, queued.id)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    fn write_log(&self, dir: &Path) -> io::Result<()> {
+        let file = LogFile {
+            version: 1,
+            entries: self
+                .log
+                .iter()
+                .map(|((receiver, group_key), delivered)| LogEntry {
+                    receiver: receiver.clone(),
+                    group_key: group_key.clone(),
+                    delivered: delivered.clone(),
+                })
+                .collect(),
+        };
+        let bytes = serde_json::to_vec(&file).map_err(io::Error::other)?;
+        write_atomic(&dir.join("log.json"), &bytes)
+    }
+
+    /// The firing alerts of every group last delivered to `receiver` (for re-posting).
+    pub(crate) fn firing_alerts(&self, receiver: &str) -> Vec<Alert> {
+        self.log
+            .iter()
+            .filter(|((r, _), _)| r == receiver)
+            .flat_map(|(_, d)| d.alerts.iter().cloned())
+            .collect()
+    }
+}
+
+/// How finishing a notification changes the log.
+#[derive(Debug)]
+pub(crate) enum LogUpdate {
+    /// Leave the log as it is.
+    Keep,
+    /// Record a delivered firing notification.
+    Set(Delivered),
+    /// Forget the group (a resolve was delivered or is not wanted).
+    Forget,
+}
+
+fn outbox_path(dir: &Path, id: u64) -> PathBuf {
+    dir.join("outbox").join(format!("{id:020}.json"))
+}
+
+/// Writes `bytes` to `path` so that a crash leaves the old or the new content, never a mix.
+fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut file = fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    fs::rename(&tmp, path)?;
+    if let Some(parent) = path.parent() {
+        // The rename is durable only once the directory is synced (power loss; kill -9 is
+        // covered by the rename alone).
+        fs::File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
