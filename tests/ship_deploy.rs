@@ -1,0 +1,460 @@
+//! The deploy manifests (`deploy/`): every kustomize overlay renders with the real
+//! `kubectl kustomize`, and the rendered objects are what the docs promise: least-privilege RBAC
+//! per overlay, a locked-down Deployment with probes and a state volume, settings that dsguard
+//! loads, a Service and ServiceMonitor that keep scraping a blind dsguard, the shipped rules.
+//! Also the Dockerfile, which cannot be built here (no container engine): its shape is checked.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde::Deserialize;
+use serde_yaml_ng::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+const READ: [&str; 3] = ["get", "list", "watch"];
+
+/// `kubectl kustomize <dir>`, as objects.
+fn render(dir: &str) -> Vec<Value> {
+    let output = Command::new("kubectl")
+        .args(["kustomize", dir])
+        .current_dir(root())
+        .output()
+        .expect("kubectl must be installed");
+    assert!(
+        output.status.success(),
+        "kubectl kustomize {dir}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|doc| Value::deserialize(doc).unwrap())
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+fn kinds(objects: &[Value]) -> BTreeSet<String> {
+    objects
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn find<'a>(objects: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    objects.iter().filter(|o| o["kind"] == kind).collect()
+}
+
+fn one<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
+    let found = find(objects, kind);
+    assert_eq!(found.len(), 1, "one {kind}");
+    found[0]
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_sequence()
+        .map(|s| s.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// Every (apiGroup, resource, verb) granted by the ClusterRoles and Roles, with the role's kind.
+fn grants(objects: &[Value]) -> BTreeSet<(String, String, String, String)> {
+    let mut out = BTreeSet::new();
+    for role in objects
+        .iter()
+        .filter(|o| o["kind"] == "ClusterRole" || o["kind"] == "Role")
+    {
+        let kind = role["kind"].as_str().unwrap().to_owned();
+        for rule in role["rules"].as_sequence().unwrap() {
+            for group in strings(&rule["apiGroups"]) {
+                for resource in strings(&rule["resources"]) {
+                    for verb in strings(&rule["verbs"]) {
+                        out.insert((kind.clone(), group.clone(), resource.clone(), verb));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn base_grants() -> BTreeSet<(String, String, String, String)> {
+    let mut out = BTreeSet::new();
+    for (group, resource) in [("", "nodes"), ("", "pods"), ("apps", "daemonsets")] {
+        for verb in READ {
+            out.insert((
+                "ClusterRole".into(),
+                group.into(),
+                resource.into(),
+                verb.into(),
+            ));
+        }
+    }
+    out
+}
+
+const COMMON_KINDS: [&str; 11] = [
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Deployment",
+    "Namespace",
+    "NetworkPolicy",
+    "PodDisruptionBudget",
+    "PrometheusRule",
+    "Service",
+    "ServiceAccount",
+    "ServiceMonitor",
+];
+
+#[test]
+fn read_only_overlay_grants_no_write_verb() {
+    let objects = render("deploy/overlays/read-only");
+    assert_eq!(
+        kinds(&objects),
+        COMMON_KINDS.iter().map(|k| k.to_string()).collect()
+    );
+    let grants = grants(&objects);
+    for (_, _, resource, verb) in &grants {
+        assert!(
+            READ.contains(&verb.as_str()),
+            "write verb {verb} on {resource}"
+        );
+    }
+    assert_eq!(grants, base_grants());
+    assert_eq!(
+        one(&objects, "Deployment")["spec"]["replicas"].as_u64(),
+        Some(1)
+    );
+}
+
+#[test]
+fn enforce_overlay_adds_only_pod_delete_and_event_create() {
+    let objects = render("deploy/overlays/enforce");
+    let extra: BTreeSet<_> = grants(&objects)
+        .difference(&base_grants())
+        .cloned()
+        .collect();
+    let expected: BTreeSet<_> = [
+        ("", "pods", "delete"),
+        ("", "events", "create"),
+        ("events.k8s.io", "events", "create"),
+    ]
+    .iter()
+    .map(|(g, r, v)| {
+        (
+            "ClusterRole".to_string(),
+            g.to_string(),
+            r.to_string(),
+            v.to_string(),
+        )
+    })
+    .collect();
+    assert_eq!(extra, expected);
+    bindings_name_the_service_account(&objects);
+}
+
+#[test]
+fn ha_overlay_runs_two_replicas_with_leases_in_its_own_namespace_only() {
+    let objects = render("deploy/overlays/ha");
+    let extra: BTreeSet<_> = grants(&objects)
+        .difference(&base_grants())
+        .cloned()
+        .collect();
+    assert!(!extra.is_empty());
+    for (kind, group, resource, verb) in &extra {
+        assert_eq!(
+            (kind.as_str(), group.as_str(), resource.as_str()),
+            ("Role", "coordination.k8s.io", "leases"),
+            "{verb}"
+        );
+    }
+    let role = one(&objects, "Role");
+    assert_eq!(role["metadata"]["namespace"].as_str(), Some("dsguard"));
+    let deployment = one(&objects, "Deployment");
+    assert_eq!(deployment["spec"]["replicas"].as_u64(), Some(2));
+    let pdb = one(&objects, "PodDisruptionBudget");
+    assert_eq!(pdb["spec"]["minAvailable"].as_u64(), Some(1));
+    assert!(pdb["spec"]["maxUnavailable"].is_null());
+    bindings_name_the_service_account(&objects);
+    // Leases nowhere else.
+    for overlay in ["deploy/overlays/read-only", "deploy/overlays/enforce"] {
+        let g = grants(&render(overlay));
+        assert!(g.iter().all(|(_, _, r, _)| r != "leases"), "{overlay}");
+    }
+}
+
+fn bindings_name_the_service_account(objects: &[Value]) {
+    for binding in objects
+        .iter()
+        .filter(|o| o["kind"] == "ClusterRoleBinding" || o["kind"] == "RoleBinding")
+    {
+        let subjects = binding["subjects"].as_sequence().unwrap();
+        assert_eq!(subjects.len(), 1);
+        assert_eq!(subjects[0]["name"].as_str(), Some("dsguard"));
+        assert_eq!(subjects[0]["namespace"].as_str(), Some("dsguard"));
+        let role = binding["roleRef"]["name"].as_str().unwrap();
+        assert!(
+            objects
+                .iter()
+                .any(|o| o["metadata"]["name"] == role && o["kind"] == binding["roleRef"]["kind"]),
+            "{role}"
+        );
+    }
+}
+
+#[test]
+fn deployment_is_locked_down_with_probes_resources_and_a_state_volume() {
+    for overlay in ["read-only", "enforce", "ha"] {
+        let objects = render(&format!("deploy/overlays/{overlay}"));
+        let deployment = one(&objects, "Deployment");
+        let pod = &deployment["spec"]["template"]["spec"];
+        assert_eq!(pod["serviceAccountName"].as_str(), Some("dsguard"));
+        assert_eq!(pod["securityContext"]["runAsNonRoot"].as_bool(), Some(true));
+        assert_ne!(pod["securityContext"]["runAsUser"].as_u64(), Some(0));
+        assert_eq!(
+            pod["securityContext"]["seccompProfile"]["type"].as_str(),
+            Some("RuntimeDefault")
+        );
+        let containers = pod["containers"].as_sequence().unwrap();
+        assert_eq!(containers.len(), 1);
+        let c = &containers[0];
+        let sc = &c["securityContext"];
+        assert_eq!(
+            sc["allowPrivilegeEscalation"].as_bool(),
+            Some(false),
+            "{overlay}"
+        );
+        assert_eq!(
+            sc["readOnlyRootFilesystem"].as_bool(),
+            Some(true),
+            "{overlay}"
+        );
+        assert_eq!(sc["runAsNonRoot"].as_bool(), Some(true), "{overlay}");
+        assert_ne!(sc["privileged"].as_bool(), Some(true));
+        assert_eq!(strings(&sc["capabilities"]["drop"]), ["ALL"], "{overlay}");
+        assert!(sc["capabilities"]["add"].is_null());
+        assert_eq!(
+            sc["seccompProfile"]["type"].as_str(),
+            Some("RuntimeDefault")
+        );
+        for key in ["requests", "limits"] {
+            assert!(
+                c["resources"][key]["memory"].is_string(),
+                "{overlay}: {key}"
+            );
+        }
+        assert!(c["resources"]["requests"]["cpu"].is_string());
+        assert_eq!(
+            c["image"].as_str(),
+            Some("ghcr.io/dsguard/dsguard:0.1.0"),
+            "{overlay}"
+        );
+        assert_eq!(
+            c["image"].as_str().unwrap().rsplit(':').next(),
+            Some(env!("CARGO_PKG_VERSION")),
+            "the image tag follows Cargo.toml's version"
+        );
+        // Probes on the port dsguard listens on.
+        let port = &c["ports"][0];
+        assert_eq!(port["containerPort"].as_u64(), Some(8080));
+        assert_eq!(
+            c["livenessProbe"]["httpGet"]["path"].as_str(),
+            Some("/healthz")
+        );
+        assert_eq!(
+            c["readinessProbe"]["httpGet"]["path"].as_str(),
+            Some("/readyz")
+        );
+        for probe in ["livenessProbe", "readinessProbe"] {
+            assert_eq!(c[probe]["httpGet"]["port"], port["name"], "{probe}");
+        }
+        // Settings file and state directory mounted, writable state on a volume.
+        let args = strings(&c["args"]);
+        assert_eq!(args, ["run", "--config", "/etc/dsguard/dsguard.yaml"]);
+        let mounts = c["volumeMounts"].as_sequence().unwrap();
+        let mount = |path: &str| {
+            mounts
+                .iter()
+                .find(|m| m["mountPath"] == path)
+                .unwrap_or_else(|| panic!("{overlay}: nothing mounted at {path}"))
+        };
+        assert_eq!(mount("/etc/dsguard")["readOnly"].as_bool(), Some(true));
+        assert_ne!(mount("/var/lib/dsguard")["readOnly"].as_bool(), Some(true));
+        let volume = |name: &Value| {
+            pod["volumes"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .find(|v| v["name"] == *name)
+                .unwrap()
+                .clone()
+        };
+        assert!(volume(&mount("/var/lib/dsguard")["name"])["emptyDir"].is_mapping());
+        let settings = volume(&mount("/etc/dsguard")["name"]);
+        let configmap_name = settings["configMap"]["name"].as_str().unwrap();
+        let configmap = find(&objects, "ConfigMap")
+            .into_iter()
+            .find(|c| c["metadata"]["name"] == configmap_name)
+            .unwrap_or_else(|| panic!("{overlay}: ConfigMap {configmap_name} not rendered"));
+        // The settings load, and dsguard listens where the probes and the Service look.
+        let text = configmap["data"]["dsguard.yaml"].as_str().unwrap();
+        let dir = std::env::temp_dir().join(format!(
+            "dsguard-ship-deploy-{}-{overlay}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("dsguard.yaml");
+        std::fs::write(&path, text).unwrap();
+        let loaded = dsguard::settings::Settings::load_with_env(Some(&path), Vec::new())
+            .unwrap_or_else(|e| panic!("{overlay}: the ConfigMap's settings do not load: {e}"));
+        assert_eq!(loaded.server.listen.port(), 8080);
+        let service = one(&objects, "Service");
+        assert_eq!(service["spec"]["ports"][0]["targetPort"], port["name"]);
+        assert_eq!(
+            service["spec"]["publishNotReadyAddresses"].as_bool(),
+            Some(true)
+        );
+        let monitor = one(&objects, "ServiceMonitor");
+        assert_eq!(monitor["spec"]["endpoints"][0]["port"], port["name"]);
+        assert_eq!(
+            monitor["spec"]["endpoints"][0]["honorLabels"].as_bool(),
+            Some(true)
+        );
+        // The Service and ServiceMonitor select the Deployment's pods.
+        let labels = &deployment["spec"]["template"]["metadata"]["labels"];
+        for (key, value) in service["spec"]["selector"].as_mapping().unwrap() {
+            assert_eq!(&labels[key.as_str().unwrap()], value);
+        }
+        for (key, value) in monitor["spec"]["selector"]["matchLabels"]
+            .as_mapping()
+            .unwrap()
+        {
+            assert_eq!(&service["metadata"]["labels"][key.as_str().unwrap()], value);
+        }
+        // Everything namespaced lives in dsguard's namespace.
+        for o in &objects {
+            let kind = o["kind"].as_str().unwrap();
+            if !["Namespace", "ClusterRole", "ClusterRoleBinding"].contains(&kind) {
+                assert_eq!(
+                    o["metadata"]["namespace"].as_str(),
+                    Some("dsguard"),
+                    "{kind}"
+                );
+            }
+        }
+        // The shipped rules, as in alerts/.
+        let rules: Value = serde_yaml_ng::from_str(
+            &std::fs::read_to_string(root().join("alerts/dsguard.rules.yml")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(one(&objects, "PrometheusRule")["spec"], rules);
+        let policy = one(&objects, "NetworkPolicy");
+        assert_eq!(
+            strings(&policy["spec"]["policyTypes"]),
+            ["Ingress", "Egress"]
+        );
+    }
+}
+
+#[test]
+fn settings_file_loads_as_dsguard_reads_it() {
+    let path = root().join("deploy/base/settings.yaml");
+    let settings = dsguard::settings::Settings::load_with_env(Some(&path), Vec::new())
+        .unwrap_or_else(|e| panic!("deploy/base/settings.yaml: {e}"));
+    assert_eq!(settings.watch.staleness.std().as_secs(), 60);
+    // And a misspelt key would be caught by this same path.
+    let dir = std::env::temp_dir().join(format!("dsguard-ship-settings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "server:\n  listn: \"0.0.0.0:8080\"\n").unwrap();
+    assert!(dsguard::settings::Settings::load_with_env(Some(&bad), Vec::new()).is_err());
+}
+
+#[test]
+fn grafana_kustomization_renders_the_dashboards_and_provider() {
+    let objects = render("deploy/grafana");
+    let names: BTreeSet<&str> = objects
+        .iter()
+        .map(|o| o["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["dsguard-dashboards", "dsguard-dashboards-provider"])
+    );
+}
+
+#[test]
+fn receivers_secret_example_is_a_secret_with_placeholders_only() {
+    let text =
+        std::fs::read_to_string(root().join("deploy/secret-receivers.example.yaml")).unwrap();
+    let secret: Value = serde_yaml_ng::from_str(&text).unwrap();
+    assert_eq!(secret["kind"].as_str(), Some("Secret"));
+    assert_eq!(
+        secret["metadata"]["name"].as_str(),
+        Some("dsguard-receivers")
+    );
+    let data = secret["stringData"].as_mapping().unwrap();
+    assert!(data.len() >= 3);
+    // The Deployment mounts it optionally, by this name.
+    let deployment = std::fs::read_to_string(root().join("deploy/base/deployment.yaml")).unwrap();
+    assert!(deployment.contains("secretName: dsguard-receivers, optional: true"));
+}
+
+#[test]
+fn dockerfile_is_multi_stage_distroless_and_non_root() {
+    let text = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let froms: Vec<&&str> = lines.iter().filter(|l| l.starts_with("FROM ")).collect();
+    assert!(froms.len() >= 2, "multi-stage: {froms:?}");
+    let last = froms.last().unwrap();
+    assert!(
+        last.contains("distroless") || last.contains("scratch"),
+        "final stage: {last}"
+    );
+    // The final stage's instructions: copies the binary from the build stage, runs as non-root.
+    let final_stage: Vec<&&str> = lines.iter().skip_while(|l| *l != *last).collect();
+    assert!(final_stage.iter().any(|l| l.starts_with("COPY --from=")));
+    let user = final_stage
+        .iter()
+        .rev()
+        .find(|l| l.starts_with("USER "))
+        .expect("USER in the final stage");
+    let uid = user[5..].split(':').next().unwrap();
+    assert!(uid != "0" && uid != "root", "{user}");
+    assert!(
+        final_stage
+            .iter()
+            .any(|l| l.starts_with("ENTRYPOINT [\"/dsguard\"]"))
+    );
+    // Everything the build needs is copied (the demo embeds scenarios/demo.yaml; Cargo.toml
+    // names the benches), and .dockerignore does not exclude it.
+    for path in ["Cargo.toml", "Cargo.lock", "src", "scenarios", "benches"] {
+        assert!(
+            text.contains(&format!("COPY {path}")) || text.contains(&format!(" {path} ")),
+            "{path}"
+        );
+    }
+    let ignore = std::fs::read_to_string(root().join(".dockerignore")).unwrap();
+    for path in ["src", "scenarios", "benches", "Cargo.toml", "Cargo.lock"] {
+        assert!(
+            !ignore.lines().any(|l| l.trim() == path),
+            ".dockerignore excludes {path}"
+        );
+    }
+    // The rust image is at least the crate's rust-version.
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let wanted = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .unwrap()
+        .trim_end_matches('"');
+    assert!(text.contains(&format!("rust:{wanted}")), "rust:{wanted}");
+}
