@@ -309,7 +309,23 @@ fn deployment_is_locked_down_with_probes_resources_and_a_state_volume() {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("dsguard.yaml");
         std::fs::write(&path, text).unwrap();
-        let loaded = dsguard::settings::Settings::load_with_env(Some(&path), Vec::new())
+        // As dsguard reads them in the pod: the file, then the container's DSGUARD__* variables.
+        let env: Vec<(String, String)> = c["env"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .filter_map(|e| {
+                Some((
+                    e["name"].as_str()?.to_owned(),
+                    e["value"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        let enforcing = env
+            .iter()
+            .any(|(k, v)| k == "DSGUARD__RECONCILE__MODE" && v == "enforce");
+        assert_eq!(enforcing, overlay == "enforce", "{overlay}: reconcile.mode");
+        let loaded = dsguard::settings::Settings::load_with_env(Some(&path), env)
             .unwrap_or_else(|e| panic!("{overlay}: the ConfigMap's settings do not load: {e}"));
         assert_eq!(loaded.server.listen.port(), 8080);
         let service = one(&objects, "Service");
