@@ -18,7 +18,7 @@ use crate::cluster::watch::{self, Resource, WatchEvent};
 use crate::coverage::Transition;
 use crate::metrics::{Metrics, SharedModel};
 use crate::model::Model;
-use crate::notify::Notification;
+use crate::notify::{Dispatcher, Notification, NotifyMetrics};
 use crate::server::{AppState, SharedEngine, router};
 use crate::settings::Settings;
 
@@ -44,10 +44,8 @@ pub struct Wiring {
     pub listener: TcpListener,
     /// Where to publish cell transitions, if anyone listens.
     pub transitions: Option<broadcast::Sender<Transition>>,
-    /// Where to hand notifications to, if anything delivers them.
+    /// Where to hand notifications to instead of the receivers of the settings (tests).
     pub notifications: Option<mpsc::Sender<Notification>>,
-    /// Where the alert engine keeps its state across restarts.
-    pub state_dir: Option<std::path::PathBuf>,
 }
 
 /// Runs dsguard until `shutdown` resolves or a task stops.
@@ -62,23 +60,42 @@ pub async fn run(
         listener,
         transitions,
         notifications,
-        state_dir,
     } = wiring;
     let model: SharedModel = Arc::new(Mutex::new(Model::new(
         settings.coverage(),
         settings.watch.staleness.0,
         clock.now(),
     )));
+    let state_dir = settings.notify.state_dir.clone();
     let alerts: SharedEngine = Arc::new(Mutex::new(AlertEngine::new(
         settings.alerting.clone(),
         state_dir,
     )));
-    let metrics = Arc::new(Metrics::new(
+    let mut metrics = Metrics::new(
         model.clone(),
         alerts.clone(),
         clock.clone(),
         settings.metrics.full_matrix,
-    ));
+    );
+    let notify_metrics = NotifyMetrics::register(metrics.registry_mut());
+    let metrics = Arc::new(metrics);
+    // The dispatcher owns the receivers; it runs when the settings name any.
+    let (notifications, delivery) = match notifications {
+        Some(sender) => (Some(sender), None),
+        None if settings.notify.receivers.is_empty() => (None, None),
+        None => {
+            let (handle, delivery) =
+                Dispatcher::start(&settings.notify, notify_metrics, clock.clone())
+                    .context("cannot start the notification dispatcher")?;
+            tracing::info!(receivers = ?handle.receivers(), "delivering notifications");
+            (
+                Some(handle.sender()),
+                Some(tokio::spawn(
+                    delivery.instrument(tracing::info_span!("dispatcher")),
+                )),
+            )
+        }
+    };
     let (events, receiver) = mpsc::channel(WATCH_EVENT_QUEUE);
 
     let mut watchers = tokio::task::JoinSet::new();
@@ -110,6 +127,7 @@ pub async fn run(
         )
         .instrument(tracing::info_span!("model")),
     );
+    let model_task_abort = model_task.abort_handle();
     let addr = listener.local_addr().context("listener address")?;
     let app = router(AppState {
         model,
@@ -137,6 +155,11 @@ pub async fn run(
         },
     };
     watchers.abort_all();
+    model_task_abort.abort();
+    if let Some(delivery) = delivery {
+        // The model task held the last sender: the dispatcher now drains or persists its queue.
+        let _ = tokio::time::timeout(crate::notify::DRAIN_DEADLINE, delivery).await;
+    }
     outcome
 }
 
@@ -347,7 +370,6 @@ pub fn run_command(args: RunArgs) -> std::process::ExitCode {
                 listener,
                 transitions: None,
                 notifications: None,
-                state_dir: None,
             })
         };
         let wiring = match wiring.await {

@@ -21,17 +21,26 @@ enum Command {
     Run(crate::app::RunArgs),
     /// Play a simulated cluster in which a node fails, with dsguard watching it.
     Demo(crate::demo::DemoArgs),
+    /// Show what is firing now, from a running dsguard's API.
+    Alerts(crate::alert::cli::AlertsArgs),
+    /// Test and list notification receivers.
+    Notify(crate::notify::NotifyArgs),
     /// Serve a simulated Kubernetes API server that plays a scenario.
     Sim(crate::sim::SimArgs),
 }
 
 /// Parses the command line and runs the chosen subcommand; the process exit code comes back.
 pub fn main() -> ExitCode {
+    // One TLS crypto provider for the whole process (kube, reqwest and lettre all use rustls);
+    // an error only means one is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => crate::check::run(&args),
         Command::Run(args) => crate::app::run_command(args),
         Command::Demo(args) => crate::demo::run(args),
+        Command::Alerts(args) => crate::alert::cli::run(&args),
+        Command::Notify(args) => crate::notify::run(args),
         Command::Sim(args) => match crate::sim::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

@@ -136,7 +136,6 @@ async fn demo(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
         listener,
         transitions: Some(sender),
         notifications: None,
-        state_dir: None,
     };
     let wall = clock.wall_duration(length) + Duration::from_secs(1);
     let linger = args.linger;

@@ -38,7 +38,6 @@ impl Dsguard {
             listener,
             transitions: Some(sender),
             notifications: None,
-            state_dir: None,
         };
         let task = tokio::spawn(app::run(settings, wiring, async {
             let _ = stopped.await;

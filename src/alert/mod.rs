@@ -8,6 +8,7 @@
 //! notified firing. The engine is synchronous and does no I/O but for saving its state to the
 //! state directory, so that a restart neither repeats nor forgets a notification.
 
+pub mod cli;
 pub mod route;
 pub mod rules;
 pub mod silence;
