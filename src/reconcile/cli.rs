@@ -1,0 +1,1 @@
+//! `dsguard reconcile` (being written).

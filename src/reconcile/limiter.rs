@@ -1,0 +1,85 @@
+//! The executor's rate limit: at most N executions in any sliding minute. A sliding window
+//! rather than a token bucket, because a bucket of N refilled at N per minute lets up to 2N
+//! through in one minute (a full bucket, then its refill), and the setting promises N.
+
+use std::collections::VecDeque;
+
+use jiff::SignedDuration;
+
+use crate::cluster::Timestamp;
+
+/// The window the limit counts in.
+pub const WINDOW: SignedDuration = SignedDuration::from_mins(1);
+
+/// A sliding-window limiter; time is passed in.
+#[derive(Clone, Debug)]
+pub struct RateLimiter {
+    per_minute: usize,
+    recent: VecDeque<Timestamp>,
+}
+
+impl RateLimiter {
+    /// A limiter that allows `per_minute` executions in any minute.
+    pub fn new(per_minute: u32) -> Self {
+        Self {
+            per_minute: per_minute as usize,
+            recent: VecDeque::new(),
+        }
+    }
+
+    /// Takes one permit at `now`, if the last minute has room for it.
+    pub fn try_acquire(&mut self, now: Timestamp) -> bool {
+        while self.recent.front().is_some_and(|t| *t + WINDOW <= now) {
+            self.recent.pop_front();
+        }
+        if self.recent.len() >= self.per_minute {
+            return false;
+        }
+        self.recent.push_back(now);
+        true
+    }
+
+    /// Permits left at `now`.
+    pub fn available(&self, now: Timestamp) -> usize {
+        let used = self.recent.iter().filter(|t| **t + WINDOW > now).count();
+        self.per_minute.saturating_sub(used)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::UNIX_EPOCH + SignedDuration::from_secs(seconds)
+    }
+
+    #[test]
+    fn no_minute_ever_holds_more_than_the_limit() {
+        let mut limiter = RateLimiter::new(3);
+        let mut granted = Vec::new();
+        for second in 0..300 {
+            if limiter.try_acquire(at(second)) {
+                granted.push(second);
+            }
+        }
+        for (i, start) in granted.iter().enumerate() {
+            let within = granted[i..].iter().filter(|t| **t < start + 60).count();
+            assert!(within <= 3, "{granted:?}");
+        }
+        assert_eq!(
+            granted.len(),
+            15,
+            "3 per minute over 5 minutes: {granted:?}"
+        );
+    }
+
+    #[test]
+    fn permits_come_back_a_minute_after_use() {
+        let mut limiter = RateLimiter::new(1);
+        assert!(limiter.try_acquire(at(0)));
+        assert!(!limiter.try_acquire(at(59)));
+        assert_eq!(limiter.available(at(59)), 0);
+        assert!(limiter.try_acquire(at(60)));
+    }
+}
