@@ -408,4 +408,6 @@ fn real_prometheus_fires_the_rules_and_fills_every_panel_from_the_demo() {
         }
     }
     assert!(checked >= 30, "only {checked} panel queries found");
+    // Kept on failure, with prometheus.log, for a look.
+    let _ = std::fs::remove_dir_all(&dir);
 }
