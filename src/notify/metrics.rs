@@ -246,6 +246,16 @@ impl NotifyMetrics {
             .inc();
     }
 
+    /// How many re-posts to `receiver` succeeded.
+    pub fn resend_count(&self, receiver: &str) -> u64 {
+        self.resends
+            .get_or_create(&ResendLabels {
+                receiver: receiver.to_owned(),
+                result: "success",
+            })
+            .get()
+    }
+
     /// Counts a notification for an unknown receiver.
     pub fn unknown_receiver(&self) {
         self.unknown_receiver.inc();
