@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use serde_json::json;
+use serde_json::{Value, json};
+
+use crate::sim::clock::rfc3339;
 
 use super::Engine;
 use crate::sim::kinds::Kind;
@@ -13,6 +15,19 @@ use crate::sim::status::ApiError;
 
 fn node_key(name: &str) -> (String, String) {
     (String::new(), name.to_string())
+}
+
+/// A change to a Node object.
+type NodeChange<'a> = Box<dyn Fn(&mut Value) + 'a>;
+
+/// Sets labels; a null value removes the label.
+fn set_labels(node: &mut Value, labels: &std::collections::BTreeMap<String, Option<String>>) {
+    for (key, value) in labels {
+        node["metadata"]["labels"][key] = value.as_ref().map_or(Value::Null, |v| json!(v));
+    }
+    if let Some(labels) = node["metadata"]["labels"].as_object_mut() {
+        labels.retain(|_, v| !v.is_null());
+    }
 }
 
 fn split_id(id: &str) -> (String, String) {
@@ -37,12 +52,6 @@ impl Engine {
     }
 
     fn step(&mut self, step: &Step, now: Timestamp) -> Result<(), ApiError> {
-        let modify_node = |engine: &Engine, name: &str, change: &dyn Fn(&mut serde_json::Value)| {
-            engine.store.modify(Kind::Node, &node_key(name), |node| {
-                change(node);
-                Ok(())
-            })
-        };
         if let Some(name) = &step.fail_node {
             if let Some(kubelet) = self.kubelets.get_mut(name) {
                 // Its last sign of life is the moment it fails: the grace period counts from here.
@@ -60,33 +69,6 @@ impl Engine {
             self.store.remove(Kind::Node, &node_key(name))?;
         } else if let Some(add) = &step.add_node {
             self.add_node(add, now)?;
-        } else if let Some(t) = &step.taint {
-            let effect = t.effect.map_or("NoSchedule", |e| e.as_str());
-            let mut taint = json!({"key": t.key, "effect": effect, "timeAdded": crate::sim::clock::rfc3339(now)});
-            if let Some(value) = &t.value {
-                taint["value"] = json!(value);
-            }
-            modify_node(self, &t.node, &|node| {
-                objects::add_taint(node, taint.clone())
-            })?;
-        } else if let Some(t) = &step.untaint {
-            modify_node(self, &t.node, &|node| {
-                objects::remove_taint(node, &t.key, t.effect)
-            })?;
-        } else if let Some(l) = &step.label_node {
-            modify_node(self, &l.node, &|node| {
-                for (key, value) in &l.labels {
-                    node["metadata"]["labels"][key] =
-                        value.as_ref().map_or(serde_json::Value::Null, |v| json!(v));
-                }
-                if let Some(labels) = node["metadata"]["labels"].as_object_mut() {
-                    labels.retain(|_, v| !v.is_null());
-                }
-            })?;
-        } else if let Some(name) = &step.cordon {
-            modify_node(self, name, &|node| objects::set_unschedulable(node, true))?;
-        } else if let Some(name) = &step.uncordon {
-            modify_node(self, name, &|node| objects::set_unschedulable(node, false))?;
         } else if let Some(delete) = &step.delete_pod {
             self.delete_pod(
                 &delete.daemonset,
@@ -98,7 +80,48 @@ impl Engine {
             self.update_daemonset(update)?;
         } else if let Some(config) = &step.api_fault {
             self.faults.set(config.clone());
+        } else {
+            self.edit_node_object(step, now)?;
         }
+        Ok(())
+    }
+
+    /// Steps that change a Node object: taint, untaint, label, cordon, uncordon.
+    fn edit_node_object(&mut self, step: &Step, now: Timestamp) -> Result<(), ApiError> {
+        let (name, change): (&str, NodeChange) = if let Some(t) = &step.taint {
+            let effect = t.effect.map_or("NoSchedule", |e| e.as_str());
+            let mut taint = json!({"key": t.key, "effect": effect, "timeAdded": rfc3339(now)});
+            if let Some(value) = &t.value {
+                taint["value"] = json!(value);
+            }
+            (
+                &t.node,
+                Box::new(move |node| objects::add_taint(node, taint.clone())),
+            )
+        } else if let Some(t) = &step.untaint {
+            (
+                &t.node,
+                Box::new(|node| objects::remove_taint(node, &t.key, t.effect)),
+            )
+        } else if let Some(l) = &step.label_node {
+            (&l.node, Box::new(|node| set_labels(node, &l.labels)))
+        } else if let Some(name) = &step.cordon {
+            (
+                name,
+                Box::new(|node| objects::set_unschedulable(node, true)),
+            )
+        } else if let Some(name) = &step.uncordon {
+            (
+                name,
+                Box::new(|node| objects::set_unschedulable(node, false)),
+            )
+        } else {
+            return Ok(());
+        };
+        self.store.modify(Kind::Node, &node_key(name), |node| {
+            change(node);
+            Ok(())
+        })?;
         Ok(())
     }
 

@@ -468,24 +468,7 @@ pub fn start(
     if !status["startTime"].is_string() {
         status["startTime"] = json!(at);
     }
-    let (phase, state) = match mode {
-        Some(FailureMode::ImagePull) => {
-            let reason = if restarts % 2 == 0 {
-                "ErrImagePull"
-            } else {
-                "ImagePullBackOff"
-            };
-            (
-                "Pending",
-                json!({"waiting": {"reason": reason, "message": format!("Back-off pulling image {image}")}}),
-            )
-        }
-        Some(FailureMode::CrashLoop) => (
-            "Running",
-            json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off 5m0s restarting failed container={name}")}}),
-        ),
-        _ => ("Running", json!({"running": {"startedAt": at}})),
-    };
+    let (phase, state) = container_state(mode, &image, &name, restarts, &at);
     status["phase"] = json!(phase);
     status["containerStatuses"] = json!([{
         "name": name, "image": image, "imageID": "", "ready": false, "started": mode.is_none(),
@@ -493,26 +476,42 @@ pub fn start(
         "state": state, "lastState": {},
     }]);
     set_pod_condition(pod, "Initialized", true, None, now);
-    set_pod_condition(
-        pod,
-        "Ready",
-        false,
-        Some((
-            "ContainersNotReady",
-            &format!("containers with unready status: [{name}]"),
-        )),
-        now,
-    );
-    set_pod_condition(
-        pod,
-        "ContainersReady",
-        false,
-        Some((
-            "ContainersNotReady",
-            &format!("containers with unready status: [{name}]"),
-        )),
-        now,
-    );
+    let why = format!("containers with unready status: [{name}]");
+    for kind in ["Ready", "ContainersReady"] {
+        set_pod_condition(pod, kind, false, Some(("ContainersNotReady", &why)), now);
+    }
+}
+
+/// The phase and container state of a started pod, by failure mode.
+fn container_state(
+    mode: Option<FailureMode>,
+    image: &Value,
+    name: &str,
+    restarts: i64,
+    at: &str,
+) -> (&'static str, Value) {
+    match mode {
+        Some(FailureMode::ImagePull) => {
+            let reason = if restarts % 2 == 0 {
+                "ErrImagePull"
+            } else {
+                "ImagePullBackOff"
+            };
+            let message = format!("Back-off pulling image {image}");
+            (
+                "Pending",
+                json!({"waiting": {"reason": reason, "message": message}}),
+            )
+        }
+        Some(FailureMode::CrashLoop) => {
+            let message = format!("back-off 5m0s restarting failed container={name}");
+            (
+                "Running",
+                json!({"waiting": {"reason": "CrashLoopBackOff", "message": message}}),
+            )
+        }
+        _ => ("Running", json!({"running": {"startedAt": at}})),
+    }
 }
 
 /// The kubelet reports the running container ready.

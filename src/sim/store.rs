@@ -12,11 +12,10 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use bytes::Bytes;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use super::clock::{SimClock, rfc3339};
+use super::clock::SimClock;
 use super::kinds::{ALL, Kind};
 use super::status::ApiError;
 
@@ -27,79 +26,11 @@ pub type Key = (String, String);
 /// its last resource version, as a client of a real server does when the server drops it).
 const BROADCAST_CAPACITY: usize = 16_384;
 
-/// One stored object.
-#[derive(Debug)]
-pub struct Obj {
-    /// Its kind.
-    pub kind: Kind,
-    /// Namespace and name.
-    pub key: Key,
-    /// `metadata.uid`.
-    pub uid: String,
-    /// `metadata.resourceVersion`.
-    pub rv: u64,
-    /// `metadata.labels`.
-    pub labels: BTreeMap<String, String>,
-    /// Values of the kind-specific fields a field selector may name (e.g. `spec.nodeName`).
-    pub fields: Vec<(&'static str, String)>,
-    /// The JSON object without `kind` and `apiVersion`.
-    pub body: Bytes,
-}
+#[path = "store_obj.rs"]
+mod obj;
 
-impl Obj {
-    /// The object as a JSON value, with `kind` and `apiVersion`.
-    pub fn value(&self) -> Value {
-        let mut value: Value = serde_json::from_slice(&self.body).unwrap_or_else(|_| json!({}));
-        let info = self.kind.info();
-        value["kind"] = json!(info.kind);
-        value["apiVersion"] = json!(info.api_version);
-        value
-    }
-
-    /// The JSON bytes with `kind` and `apiVersion` spliced in front (as watch events and single
-    /// gets carry them).
-    pub fn typed_json(&self) -> Vec<u8> {
-        let info = self.kind.info();
-        let head = format!(
-            "{{\"kind\":\"{}\",\"apiVersion\":\"{}\"",
-            info.kind, info.api_version
-        );
-        let mut out = Vec::with_capacity(head.len() + self.body.len() + 1);
-        out.extend_from_slice(head.as_bytes());
-        if self.body.len() > 2 {
-            out.push(b',');
-        }
-        out.extend_from_slice(&self.body[1..]);
-        out
-    }
-
-    /// A copy with an empty body, for the `prev` of a change.
-    pub fn without_body(&self) -> Obj {
-        Obj {
-            kind: self.kind,
-            key: self.key.clone(),
-            uid: self.uid.clone(),
-            rv: self.rv,
-            labels: self.labels.clone(),
-            fields: self.fields.clone(),
-            body: Bytes::new(),
-        }
-    }
-
-    /// The value of a selectable field, `None` when the kind does not support it.
-    pub fn field(&self, name: &str) -> Option<&str> {
-        match name {
-            "metadata.name" => Some(&self.key.1),
-            "metadata.namespace" => Some(&self.key.0),
-            _ => self
-                .fields
-                .iter()
-                .find(|(field, _)| *field == name)
-                .map(|(_, value)| value.as_str()),
-        }
-    }
-}
-
+pub use obj::{Obj, selectable_fields};
+use obj::{build_obj, check_namespace, new_name, random_uid, stamp_new};
 /// The type of a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventType {
@@ -344,43 +275,13 @@ impl Store {
                 "the request body is not a JSON object".into(),
             ));
         }
-        let meta = meta_mut(&mut body);
-        let mut name = meta
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        if name.is_empty() {
-            let prefix = meta
-                .get("generateName")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            if prefix.is_empty() {
-                return Err(ApiError::Invalid(format!(
-                    "{} \"\" is invalid: metadata.name: Required value: name or generateName is required",
-                    info.kind
-                )));
-            }
-            name = format!("{prefix}{}", random_suffix(&mut state.rng));
-        }
+        let name = new_name(kind, &body, &mut state.rng)?;
         let namespace = if info.namespaced {
             namespace.to_string()
         } else {
             String::new()
         };
-        if info.namespaced && namespace.is_empty() {
-            return Err(ApiError::BadRequest(
-                "the namespace of the object is empty".into(),
-            ));
-        }
-        if info.namespaced
-            && !state.objects[&Kind::Namespace].contains_key(&(String::new(), namespace.clone()))
-        {
-            return Err(ApiError::NotFound {
-                plural: "namespaces".into(),
-                name: namespace,
-            });
-        }
+        check_namespace(&state, kind, &namespace)?;
         let key = (namespace.clone(), name.clone());
         if state.objects[&kind].contains_key(&key) {
             return Err(ApiError::AlreadyExists {
@@ -389,19 +290,7 @@ impl Store {
             });
         }
         let uid = random_uid(&mut state.rng);
-        let meta = meta_mut(&mut body);
-        meta.insert("name".into(), json!(name));
-        if info.namespaced {
-            meta.insert("namespace".into(), json!(namespace));
-        } else {
-            meta.remove("namespace");
-        }
-        meta.insert("uid".into(), json!(uid));
-        meta.insert("creationTimestamp".into(), json!(rfc3339(created)));
-        if kind == Kind::DaemonSet {
-            meta.insert("generation".into(), json!(1));
-        }
-        meta.remove("deletionTimestamp");
+        stamp_new(kind, &mut body, &key, &uid, created);
         Ok(self.commit(&mut state, kind, key, body, EventType::Added, None))
     }
 
@@ -540,7 +429,6 @@ impl Store {
         let _ = self.tx.send(change);
     }
 }
-
 /// The 410 error of a watch or exact list from a compacted version, worded as the real server.
 pub fn too_old(requested: u64, current: u64) -> ApiError {
     ApiError::Expired(format!("too old resource version: {requested} ({current})"))
@@ -590,102 +478,6 @@ fn carry_server_fields(kind: Kind, old: &Value, body: &mut Value) {
         map.remove("apiVersion");
     }
 }
-
-fn build_obj(kind: Kind, key: Key, rv: u64, body: &Value) -> Obj {
-    let labels = body["metadata"]["labels"]
-        .as_object()
-        .map(|labels| {
-            labels
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let fields = selectable_fields(kind)
-        .iter()
-        .map(|(name, pointer)| {
-            let value = match body.pointer(pointer) {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Bool(b)) => b.to_string(),
-                _ => String::new(),
-            };
-            (*name, value)
-        })
-        .collect();
-    Obj {
-        kind,
-        uid: body["metadata"]["uid"].as_str().unwrap_or("").to_string(),
-        key,
-        rv,
-        labels,
-        fields,
-        // Exactly sized: a serializer's growth slack would otherwise stay with every object.
-        body: Bytes::from(
-            serde_json::to_vec(body)
-                .unwrap_or_default()
-                .into_boxed_slice(),
-        ),
-    }
-}
-
-/// The fields, beyond `metadata.name` and `metadata.namespace`, a field selector may use on a
-/// kind (a subset of the real server's lists), with their JSON pointers.
-pub fn selectable_fields(kind: Kind) -> &'static [(&'static str, &'static str)] {
-    match kind {
-        Kind::Pod => &[
-            ("spec.nodeName", "/spec/nodeName"),
-            ("status.phase", "/status/phase"),
-            ("spec.schedulerName", "/spec/schedulerName"),
-        ],
-        Kind::Node => &[("spec.unschedulable", "/spec/unschedulable")],
-        Kind::Namespace => &[("status.phase", "/status/phase")],
-        Kind::Event => &[
-            ("involvedObject.kind", "/involvedObject/kind"),
-            ("involvedObject.name", "/involvedObject/name"),
-            ("involvedObject.namespace", "/involvedObject/namespace"),
-            ("reason", "/reason"),
-            ("type", "/type"),
-        ],
-        Kind::DaemonSet | Kind::ControllerRevision | Kind::Lease => &[],
-    }
-}
-
-fn next_random(state: &mut u64) -> u64 {
-    // SplitMix64: deterministic, so a scenario always produces the same names.
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-/// The five characters the real apiserver appends to a `generateName` (its alphabet has no
-/// vowels and no easily confused characters).
-fn random_suffix(state: &mut u64) -> String {
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let mut bits = next_random(state);
-    (0..5)
-        .map(|_| {
-            let c = ALPHABET[(bits % ALPHABET.len() as u64) as usize] as char;
-            bits /= ALPHABET.len() as u64;
-            c
-        })
-        .collect()
-}
-
-fn random_uid(state: &mut u64) -> String {
-    let a = next_random(state);
-    let b = next_random(state);
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xfff,
-        0x8000 | (b >> 48) & 0x3fff,
-        b & 0xffff_ffff_ffff
-    )
-}
-
 #[cfg(test)]
 #[path = "store_tests.rs"]
 mod tests;

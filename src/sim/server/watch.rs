@@ -25,7 +25,7 @@ use super::{AppState, Target, table};
 use crate::sim::clock::SimClock;
 use crate::sim::kinds::Kind;
 use crate::sim::status::ApiError;
-use crate::sim::store::{Change, EventType, Obj};
+use crate::sim::store::{Change, EventType, Obj, WatchStart};
 
 /// Serves a watch request.
 pub async fn watch(
@@ -57,16 +57,7 @@ fn start(
         .counts
         .watches
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let timeout = match params.get("timeoutSeconds").filter(|t| !t.is_empty()) {
-        Some(text) => Duration::from_secs(text.parse().map_err(|_| {
-            ApiError::BadRequest(format!("timeoutSeconds: Invalid value: \"{text}\""))
-        })?),
-        None => state.settings.default_watch_timeout,
-    };
-    let timeout = state
-        .faults
-        .watch_lifetime()
-        .map_or(timeout, |cut| cut.min(timeout));
+    let timeout = watch_timeout(state, params)?;
     let bookmarks = is_true(params, "allowWatchBookmarks");
     let rv = params
         .get("resourceVersion")
@@ -90,17 +81,8 @@ fn start(
         return Ok(expired(current.saturating_sub(1), current));
     }
     let started = if rv.is_empty() || rv == "0" {
-        let (list_rv, objects) = state.store.list(kind, target.namespace.as_deref());
-        let started = state.store.watch(kind, list_rv)?;
-        for obj in objects.into_iter().filter(|obj| watch.filter.matches(obj)) {
-            watch.pending.push_back(Queued::Event("ADDED", obj));
-        }
-        watch.last_rv = list_rv;
-        if is_true(params, "sendInitialEvents") && bookmarks {
-            let line = watch.bookmark_line(true);
-            watch.pending.push_back(Queued::Line(line));
-        }
-        started
+        let initial_end = is_true(params, "sendInitialEvents") && bookmarks;
+        watch.start_with_every_object(state, target, initial_end)?
     } else {
         let from: u64 = rv.parse().map_err(|_| {
             ApiError::BadRequest(format!("resourceVersion: Invalid value: \"{rv}\""))
@@ -129,6 +111,20 @@ fn start(
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+/// `timeoutSeconds`, or the default, cut short by a watch-dropping fault.
+fn watch_timeout(state: &AppState, params: &HashMap<String, String>) -> Result<Duration, ApiError> {
+    let timeout = match params.get("timeoutSeconds").filter(|t| !t.is_empty()) {
+        Some(text) => Duration::from_secs(text.parse().map_err(|_| {
+            ApiError::BadRequest(format!("timeoutSeconds: Invalid value: \"{text}\""))
+        })?),
+        None => state.settings.default_watch_timeout,
+    };
+    Ok(state
+        .faults
+        .watch_lifetime()
+        .map_or(timeout, |cut| cut.min(timeout)))
 }
 
 /// The real server's answer to a watch from a compacted version: 200, one ERROR event.
@@ -169,6 +165,27 @@ struct WatchLoop {
 }
 
 impl WatchLoop {
+    /// A watch without a version: a synthetic ADDED for every object, then what follows; with
+    /// `sendInitialEvents`, a bookmark marks the end of the initial events.
+    fn start_with_every_object(
+        &mut self,
+        state: &AppState,
+        target: &Target,
+        initial_end: bool,
+    ) -> Result<WatchStart, ApiError> {
+        let (list_rv, objects) = state.store.list(self.kind, target.namespace.as_deref());
+        let started = state.store.watch(self.kind, list_rv)?;
+        for obj in objects.into_iter().filter(|obj| self.filter.matches(obj)) {
+            self.pending.push_back(Queued::Event("ADDED", obj));
+        }
+        self.last_rv = list_rv;
+        if initial_end {
+            let line = self.bookmark_line(true);
+            self.pending.push_back(Queued::Line(line));
+        }
+        Ok(started)
+    }
+
     async fn next_line(&mut self) -> Option<Vec<u8>> {
         loop {
             match self.pending.pop_front() {
