@@ -246,7 +246,12 @@ async fn dropped_watches_410s_and_5xx_leave_the_state_right_and_invent_no_gap() 
     loop {
         let metrics = dsguard.metrics().await;
         let ready = get(addr, "/readyz").await.status == 200;
-        if ready && metrics.contains("dsguard_watch_failures_total{") {
+        let failures: u64 = metrics
+            .lines()
+            .filter(|l| l.starts_with("dsguard_watch_failures_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum();
+        if ready && failures > 0 {
             break;
         }
         assert!(

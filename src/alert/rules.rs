@@ -172,6 +172,7 @@ pub fn conditions(
             ("current", c.current, status.current),
             ("ready", c.ready, status.ready),
             ("available", c.available, status.available),
+            ("updated", c.updated, status.updated),
             ("misscheduled", c.misscheduled, status.misscheduled),
         ];
         let differs: Vec<String> = differs

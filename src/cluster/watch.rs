@@ -84,6 +84,19 @@ pub enum WatchEvent {
     Malformed(Resource, &'static str),
 }
 
+/// Every value [`error_label`] can return, so that metrics can start each at zero.
+pub const FAILURE_REASONS: [&str; 6] = [
+    "list_failed",
+    "watch_start_failed",
+    "expired",
+    "watch_error",
+    "watch_failed",
+    "other",
+];
+
+/// Every reason a malformed object is skipped for (projection errors' labels included).
+pub const MALFORMED_REASONS: [&str; 3] = ["unserializable", "schema", "missing_field"];
+
 /// A fixed label for a watcher error.
 fn error_label(error: &watcher::Error) -> &'static str {
     match error {

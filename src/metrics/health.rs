@@ -11,6 +11,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 
 use super::SharedModel;
 use crate::clock::Clock;
+use crate::cluster::watch::{FAILURE_REASONS, MALFORMED_REASONS};
 
 /// Encodes the health metrics.
 #[derive(Debug)]
@@ -51,11 +52,10 @@ impl Collector for HealthCollector {
             MetricType::Counter,
         )?;
         for (resource, health) in resources {
-            for (reason, count) in &health.failures {
-                ConstCounter::new(*count).encode(
-                    family
-                        .encode_family(&[("resource", resource.as_str()), ("reason", *reason)])?,
-                )?;
+            for reason in FAILURE_REASONS {
+                let count = health.failures.get(reason).copied().unwrap_or(0);
+                let labels = [("resource", resource.as_str()), ("reason", reason)];
+                ConstCounter::new(count).encode(family.encode_family(&labels)?)?;
             }
         }
         let mut family = encoder.encode_descriptor(
@@ -97,10 +97,16 @@ impl Collector for HealthCollector {
             None,
             MetricType::Counter,
         )?;
-        for ((resource, reason), count) in model.malformed() {
-            ConstCounter::new(*count).encode(
-                family.encode_family(&[("resource", resource.as_str()), ("reason", *reason)])?,
-            )?;
+        for resource in crate::cluster::watch::Resource::ALL {
+            for reason in MALFORMED_REASONS {
+                let count = model
+                    .malformed()
+                    .get(&(resource, reason))
+                    .copied()
+                    .unwrap_or(0);
+                let labels = [("resource", resource.as_str()), ("reason", reason)];
+                ConstCounter::new(count).encode(family.encode_family(&labels)?)?;
+            }
         }
 
         let blind = model.blindness();
