@@ -275,6 +275,22 @@ impl Settings {
             return Err(invalid("log.level", e.to_string()));
         }
         self.notify.validate()?;
+        let mut routed = Vec::new();
+        self.alerting.route.receivers("alerting.route", &mut routed);
+        let known = self.notify.receiver_names();
+        for (key, receiver) in routed {
+            if !known.iter().any(|k| *k == receiver) {
+                let configured = if known.is_empty() {
+                    "none is configured".to_owned()
+                } else {
+                    format!("configured: {}", known.join(", "))
+                };
+                return Err(invalid(
+                    &key,
+                    format!("no receiver named {receiver:?} in notify.receivers ({configured})"),
+                ));
+            }
+        }
         self.reconcile.validate()
     }
 

@@ -132,3 +132,36 @@ fn missing_settings_file_is_an_error() {
         .unwrap_err();
     assert!(matches!(err, SettingsError::Source(_)), "{err}");
 }
+
+#[test]
+fn a_route_to_an_unknown_receiver_is_named() {
+    let path = file(
+        "route.yaml",
+        "alerting:\n  route:\n    receiver: ops\n    routes:\n      - { matchers: [\"severity=critical\"], receiver: pager }\n\
+         notify:\n  receivers:\n    - { name: ops, webhook: { url: \"http://127.0.0.1:9/hook\" } }\n",
+    );
+    let err = Settings::load_with_env(Some(&path), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "setting alerting.route.routes[0].receiver: no receiver named \"pager\" in notify.receivers (configured: ops)"
+    );
+}
+
+#[test]
+fn a_bad_matcher_is_named() {
+    let path = file(
+        "matcher.yaml",
+        "alerting:\n  route:\n    routes:\n      - { matchers: [\"severity\"] }\n",
+    );
+    let err = Settings::load_with_env(Some(&path), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(
+            "setting alerting.route.routes[0].matchers[0]: \"severity\" is not a matcher"
+        ),
+        "{err}"
+    );
+}
