@@ -45,8 +45,10 @@ async fn ds_status(addr: std::net::SocketAddr, path: &str) -> Value {
 }
 
 #[tokio::test]
-async fn the_demo_plays_out_as_written_at_speed_100() {
-    let sim = start(scenario_file("demo.yaml"), options(100.0)).await;
+async fn the_demo_plays_out_as_written_at_speed_50() {
+    // At 50x a second of scenario time is 20 ms: the bounds below leave a few seconds of
+    // scenario time for a busy machine, no more.
+    let sim = start(scenario_file("demo.yaml"), options(50.0)).await;
     let addr = sim.addr();
     // worker-3 stops at 60 s and turns Unknown one grace period (40 s) later, not before.
     let node = eventually(Duration::from_secs(10), "worker-3 Unknown", async || {
@@ -54,7 +56,7 @@ async fn the_demo_plays_out_as_written_at_speed_100() {
         let ready = condition(&node, "Ready").clone();
         if ready["status"] != "Unknown" {
             assert!(
-                sim.elapsed() < Duration::from_secs(104),
+                sim.elapsed() < Duration::from_secs(105),
                 "worker-3 still Ready at {:?}",
                 sim.elapsed()
             );
@@ -66,7 +68,7 @@ async fn the_demo_plays_out_as_written_at_speed_100() {
     let ready = condition(&node, "Ready");
     assert_eq!(ready["reason"], "NodeStatusUnknown");
     let at = scenario_second(&sim, &ready["lastTransitionTime"]);
-    assert!((100..=102).contains(&at), "Unknown at {at} s");
+    assert!((100..=103).contains(&at), "Unknown at {at} s");
     let taints = node["spec"]["taints"].as_array().expect("taints");
     assert_eq!(taints.len(), 2);
     assert!(
@@ -107,7 +109,7 @@ async fn the_demo_plays_out_as_written_at_speed_100() {
                 .len();
             if left > 0 {
                 assert!(
-                    sim.elapsed() < Duration::from_secs(194),
+                    sim.elapsed() < Duration::from_secs(196),
                     "pods of the deleted node still there at {:?}",
                     sim.elapsed()
                 );
@@ -156,7 +158,7 @@ async fn the_demo_plays_out_as_written_at_speed_100() {
         ["nodeSelectorTerms"][0]["matchFields"][0];
     assert_eq!(affinity["values"][0], "worker-5");
     // It stays Pending.
-    eventually(Duration::from_secs(5), "scenario time 260 s", async || {
+    eventually(Duration::from_secs(10), "scenario time 260 s", async || {
         (sim.elapsed() >= Duration::from_secs(260)).then_some(())
     })
     .await;
