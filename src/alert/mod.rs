@@ -173,12 +173,15 @@ impl AlertEngine {
             }
             holding.insert(fingerprint, ());
         }
+        // While blind, dsguard cannot tell whether a coverage alert still holds: it neither
+        // resolves nor notifies them (a restart starts blind; it must not resolve everything).
+        let blind = model.blindness().is_some();
         let gone: Vec<String> = self
             .state
             .active
-            .keys()
-            .filter(|f| !holding.contains_key(*f))
-            .cloned()
+            .iter()
+            .filter(|(f, a)| !holding.contains_key(*f) && !(blind && !is_blind_alert(a)))
+            .map(|(f, _)| f.clone())
             .collect();
         for fingerprint in gone {
             if let Some(alert) = self.state.active.remove(&fingerprint)
@@ -188,7 +191,7 @@ impl AlertEngine {
             }
         }
         self.group_firing(now);
-        let notifications = self.flush(now);
+        let notifications = self.flush(now, blind);
         let after = serde_json::to_string(&self.state.active).unwrap_or_default();
         if before != after || !notifications.is_empty() {
             self.save();
@@ -295,10 +298,18 @@ impl AlertEngine {
         }
     }
 
-    /// The notifications due at `now`.
-    fn flush(&mut self, now: Timestamp) -> Vec<Notification> {
+    /// The notifications due at `now`; while blind, only `DsguardBlind`'s.
+    fn flush(&mut self, now: Timestamp, blind: bool) -> Vec<Notification> {
         let mut out = Vec::new();
         for (key, group) in &mut self.state.groups {
+            // While blind only DsguardBlind speaks; the others wait, neither sent nor dropped.
+            if blind
+                && group.alerts.values().any(|(a, _)| {
+                    a.labels.get("alertname").map(String::as_str) != Some(BLIND_ALERT)
+                })
+            {
+                continue;
+            }
             let since = |t: Timestamp| now.duration_since(t);
             let firing = group
                 .alerts
@@ -445,6 +456,13 @@ fn load(path: &PathBuf) -> Saved {
             Saved::default()
         }
     }
+}
+
+/// The alert that speaks while the others are held back.
+const BLIND_ALERT: &str = "DsguardBlind";
+
+fn is_blind_alert(alert: &ActiveAlert) -> bool {
+    alert.labels.get("alertname").map(String::as_str) == Some(BLIND_ALERT)
 }
 
 /// A stable identity of a label set: FNV-1a over the sorted pairs (stable across versions,

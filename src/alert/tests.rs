@@ -369,3 +369,44 @@ fn fingerprints_are_stable_and_label_sensitive() {
     assert_ne!(fingerprint(&a), fingerprint(&b));
     assert_eq!(fingerprint(&a).len(), 16);
 }
+
+#[test]
+fn blindness_holds_firing_alerts_instead_of_resolving_them() {
+    let mut world = World::new();
+    let mut engine = AlertEngine::new(settings("ops"), None);
+    world.fail_w2(0);
+    assert_eq!(
+        run(&mut engine, &mut world, 0, 300).len(),
+        1,
+        "stranded fired"
+    );
+    // The pods watch fails for ten minutes: blind from 60 s after the failure.
+    world
+        .model
+        .handle(WatchEvent::Failed(Resource::Pods, "watch_failed"), at(305));
+    let sent = run(&mut engine, &mut world, 305, 900);
+    assert_eq!(
+        sent.iter().flat_map(names).collect::<Vec<_>>(),
+        vec!["DsguardBlind"],
+        "no resolve of the held alert: {sent:#?}"
+    );
+    let held = engine.alerts(at(900));
+    assert!(
+        held.iter()
+            .any(|a| a.alert.labels["alertname"] == "DaemonSetPodsStranded" && a.state == "firing"),
+        "{held:?}"
+    );
+    // The watch recovers, the node is still down: DsguardBlind resolves, no second stranded page.
+    world
+        .model
+        .handle(WatchEvent::Listing(Resource::Pods), at(905));
+    let sent = run(&mut engine, &mut world, 905, 1100);
+    let statuses: Vec<(String, Status)> = sent
+        .iter()
+        .map(|n| (names(n).join(","), n.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![("DsguardBlind".to_owned(), Status::Resolved)]
+    );
+}
