@@ -180,7 +180,7 @@ impl AlertEngine {
             .state
             .active
             .iter()
-            .filter(|(f, a)| !holding.contains_key(*f) && !(blind && !is_blind_alert(a)))
+            .filter(|(f, a)| !holding.contains_key(*f) && (!blind || is_blind_alert(a)))
             .map(|(f, _)| f.clone())
             .collect();
         for fingerprint in gone {
