@@ -19,6 +19,7 @@ use crate::coverage::Transition;
 use crate::metrics::{Metrics, SharedModel};
 use crate::model::Model;
 use crate::notify::{Dispatcher, Notification, NotifyMetrics};
+use crate::reconcile::{Executor, ReconcileMetrics};
 use crate::server::{AppState, SharedEngine, router};
 use crate::settings::Settings;
 
@@ -78,6 +79,11 @@ pub async fn run(
         settings.metrics.full_matrix,
     );
     let notify_metrics = NotifyMetrics::register(metrics.registry_mut());
+    let executor = Executor::new(
+        settings.reconcile.clone(),
+        ReconcileMetrics::register(metrics.registry_mut()),
+    );
+    let reconcile = executor.handle();
     let metrics = Arc::new(metrics);
     // The dispatcher owns the receivers; it runs when the settings name any.
     let (notifications, delivery) = match notifications {
@@ -128,12 +134,18 @@ pub async fn run(
         .instrument(tracing::info_span!("model")),
     );
     let model_task_abort = model_task.abort_handle();
+    let reconciler = tokio::spawn(
+        executor
+            .run(model.clone(), clock.clone(), client.clone())
+            .instrument(tracing::info_span!("reconcile")),
+    );
     let addr = listener.local_addr().context("listener address")?;
     let app = router(AppState {
         model,
         metrics,
         clock,
         alerts,
+        reconcile,
     });
     let server = tokio::spawn(
         async move { axum::serve(listener, app).await }
@@ -148,6 +160,7 @@ pub async fn run(
         }
         Some(done) = watchers.join_next() => Err(anyhow::anyhow!("a watcher stopped: {done:?}")),
         done = model_task => Err(anyhow::anyhow!("the model task stopped: {done:?}")),
+        done = reconciler => Err(anyhow::anyhow!("the reconcile executor stopped: {done:?}")),
         done = server => match done {
             Ok(Ok(())) => Err(anyhow::anyhow!("the HTTP server stopped")),
             Ok(Err(error)) => Err(anyhow::Error::new(error).context("the HTTP server failed")),

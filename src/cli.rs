@@ -25,6 +25,8 @@ enum Command {
     Alerts(crate::alert::cli::AlertsArgs),
     /// Test and list notification receivers.
     Notify(crate::notify::NotifyArgs),
+    /// Print the plan that would close every gap; `--apply` executes its safe actions.
+    Reconcile(crate::reconcile::cli::ReconcileArgs),
     /// Serve a simulated Kubernetes API server that plays a scenario.
     Sim(crate::sim::SimArgs),
 }
@@ -41,6 +43,7 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => crate::demo::run(args),
         Command::Alerts(args) => crate::alert::cli::run(&args),
         Command::Notify(args) => crate::notify::run(args),
+        Command::Reconcile(args) => crate::reconcile::cli::run(args),
         Command::Sim(args) => match crate::sim::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

@@ -25,6 +25,14 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The alert engine.
     pub alerts: SharedEngine,
+    /// The reconcile executor's latest plan.
+    pub reconcile: crate::reconcile::ReconcileHandle,
+}
+
+impl axum::extract::FromRef<AppState> for crate::reconcile::ReconcileHandle {
+    fn from_ref(state: &AppState) -> Self {
+        state.reconcile.clone()
+    }
 }
 
 /// The alert engine, shared by the model task (writer) and the API.
@@ -44,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/daemonsets/{namespace}/{name}", get(api::daemonset))
         .route("/api/v1/incidents", get(api::incidents))
         .route("/api/v1/alerts", get(api::alerts))
+        .route("/api/v1/reconcile", get(crate::reconcile::api::handler))
         .route(
             "/api/v1/silences",
             get(api::silences).post(api::create_silence),

@@ -91,11 +91,19 @@ fn state(synced: bool) -> AppState {
         clock.clone(),
         false,
     ));
+    let reconcile = crate::reconcile::Executor::new(
+        Default::default(),
+        crate::reconcile::ReconcileMetrics::register(
+            &mut prometheus_client::registry::Registry::default(),
+        ),
+    )
+    .handle();
     AppState {
         model,
         metrics,
         clock,
         alerts,
+        reconcile,
     }
 }
 
@@ -382,4 +390,14 @@ async fn alerts_are_listed_and_silences_are_created_listed_and_expired() {
         .unwrap();
     let response = router(state).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_reconcile_plan_is_served() {
+    let (status, body) = get_json(state(true), "/api/v1/reconcile").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["mode"], "dry_run",
+        "the default: plan, execute nothing"
+    );
 }
