@@ -310,7 +310,7 @@ async fn errors_are_status_objects_like_the_real_servers() {
             Some("[]"),
             415,
         ),
-        ("DELETE", "/api/v1/nodes", &[], None, 405),
+        ("DELETE", "/api/v1/namespaces", &[], None, 405),
         (
             "POST",
             "/api/v1/nodes",
@@ -567,6 +567,22 @@ async fn events_and_leases_can_be_created_listed_and_updated() {
     let listed = get(addr, "/api/v1/namespaces/dsg/events?fieldSelector=involvedObject.name%3Dlog-agent-x,reason%3DPodStuckTerminating").await.json();
     assert_eq!(listed["kind"], "EventList");
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+    let deleted = request(
+        addr,
+        "DELETE",
+        "/api/v1/namespaces/dsg/events?fieldSelector=reason%3DPodStuckTerminating",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, 200);
+    assert_eq!(
+        deleted.json()["items"].as_array().map(Vec::len),
+        Some(1),
+        "deletecollection answers with what it deleted"
+    );
+    let left = get(addr, "/api/v1/namespaces/dsg/events").await.json();
+    assert_eq!(left["items"].as_array().map(Vec::len), Some(0));
     let lease = json!({"metadata": {"name": "dsguard"}, "spec": {"holderIdentity": "a", "leaseDurationSeconds": 15}});
     let path = "/apis/coordination.k8s.io/v1/namespaces/dsg/leases";
     let created = request(addr, "POST", path, &json, Some(&lease.to_string()))

@@ -206,6 +206,7 @@ async fn dispatch(State(state): State<AppState>, request: Request) -> Response {
         (Method::PUT, Some(_)) => write::update(&state, &target, request).await,
         (Method::PATCH, Some(_)) => write::patch(&state, &target, request).await,
         (Method::DELETE, Some(_)) => write::delete(&state, &target, &params, request).await,
+        (Method::DELETE, None) => write::delete_collection(&state, &target, &params).await,
         _ => Err(ApiError::MethodNotAllowed),
     };
     result.unwrap_or_else(IntoResponse::into_response)

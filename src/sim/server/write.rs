@@ -220,24 +220,82 @@ pub async fn delete(
             name: key.1,
         });
     }
+    check_rv(target, &current.value(), &preconditions["resourceVersion"])?;
+    let obj = delete_one(state, target.kind, &key, grace)?;
+    Ok(bytes_response(StatusCode::OK, obj.typed_json()))
+}
+
+/// Deletes one object: a bound pod gracefully (its grace period, unless `grace` says
+/// otherwise), anything else at once. Returns the object as it is after the call.
+fn delete_one(
+    state: &AppState,
+    kind: Kind,
+    key: &(String, String),
+    grace: Option<i64>,
+) -> Result<std::sync::Arc<crate::sim::store::Obj>, ApiError> {
+    let current = state
+        .store
+        .get(kind, key)
+        .ok_or_else(|| ApiError::NotFound {
+            plural: kind.info().plural.into(),
+            name: key.1.clone(),
+        })?;
     let value = current.value();
-    check_rv(target, &value, &preconditions["resourceVersion"])?;
     let bound = value["spec"]["nodeName"]
         .as_str()
         .is_some_and(|n| !n.is_empty());
     let grace = grace
         .or_else(|| value["spec"]["terminationGracePeriodSeconds"].as_i64())
         .unwrap_or(30);
-    if target.kind == Kind::Pod && bound && grace > 0 {
-        let obj = state.store.modify(target.kind, &key, |pod| {
+    if kind == Kind::Pod && bound && grace > 0 {
+        let obj = state.store.modify(kind, key, |pod| {
             mark_deleted(pod, grace, state.store.clock().now());
             Ok(())
         })?;
         tracing::debug!(pod = %obj.key.1, grace, "pod marked for graceful deletion");
-        return Ok(bytes_response(StatusCode::OK, obj.typed_json()));
+        return Ok(obj);
     }
-    let obj = state.store.remove(target.kind, &key)?;
-    Ok(bytes_response(StatusCode::OK, obj.typed_json()))
+    state.store.remove(kind, key)
+}
+
+/// `DELETE` of a collection (`deletecollection`): every object passing the selectors, each as
+/// a single delete would; answered with the list of what was deleted.
+pub async fn delete_collection(
+    state: &AppState,
+    target: &Target,
+    params: &HashMap<String, String>,
+) -> Result<Response, ApiError> {
+    if target.kind == Kind::Namespace {
+        return Err(ApiError::MethodNotAllowed);
+    }
+    let grace = match params.get("gracePeriodSeconds") {
+        Some(text) => Some(text.parse::<i64>().map_err(|_| {
+            ApiError::BadRequest(format!("gracePeriodSeconds: Invalid value: \"{text}\""))
+        })?),
+        None => None,
+    };
+    let filter = super::list::Filter::from_request(target.kind, target, params)?;
+    let (_, objects) = state.store.list(target.kind, target.namespace.as_deref());
+    let mut items = Vec::new();
+    for obj in objects.iter().filter(|obj| filter.matches(obj)) {
+        // An object deleted meanwhile by someone else is simply not in the answer.
+        if let Ok(deleted) = delete_one(state, target.kind, &obj.key, grace) {
+            let mut value = deleted.value();
+            if let Some(map) = value.as_object_mut() {
+                map.remove("kind");
+                map.remove("apiVersion");
+            }
+            items.push(value);
+        }
+    }
+    let info = target.kind.info();
+    let list = json!({
+        "kind": target.kind.list_kind(),
+        "apiVersion": info.api_version,
+        "metadata": {"resourceVersion": state.store.current_rv().to_string()},
+        "items": items,
+    });
+    Ok(crate::sim::status::json_response(StatusCode::OK, &list))
 }
 
 /// Sets `deletionTimestamp` = now + grace unless an earlier one is already set.
