@@ -19,7 +19,7 @@ use crate::coverage::Transition;
 use crate::metrics::{Metrics, SharedModel};
 use crate::model::Model;
 use crate::notify::{Dispatcher, Notification, NotifyMetrics};
-use crate::reconcile::{Executor, ReconcileMetrics};
+use crate::reconcile::{Executor, ReconcileHandle, ReconcileMetrics};
 use crate::server::{AppState, SharedEngine, router};
 use crate::settings::Settings;
 
@@ -129,6 +129,7 @@ pub async fn run(
                 transitions,
                 notifications,
                 alerts: alerts.clone(),
+                reconcile: reconcile.clone(),
             },
         )
         .instrument(tracing::info_span!("model")),
@@ -181,6 +182,8 @@ struct Outputs {
     transitions: Option<broadcast::Sender<Transition>>,
     notifications: Option<mpsc::Sender<Notification>>,
     alerts: SharedEngine,
+    /// The latest reconcile plan, whose advice goes into the alerts.
+    reconcile: ReconcileHandle,
 }
 
 /// Owns the writes to the model: applies watch events in batches, ticks the clock, evaluates the
@@ -223,8 +226,16 @@ async fn model_task(
                 synced_once = true;
                 changed.clear();
             }
+            let plan = if ticked {
+                outputs.reconcile.latest().plan
+            } else {
+                None
+            };
+            let advice = |ds: &crate::cluster::ObjectKey, node: &str| {
+                plan.as_ref().and_then(|p| p.advice(ds, node))
+            };
             let notifications = match (ticked, outputs.alerts.lock()) {
-                (true, Ok(mut engine)) => engine.evaluate(&model, now),
+                (true, Ok(mut engine)) => engine.evaluate_with_advice(&model, now, &advice),
                 _ => Vec::new(),
             };
             (

@@ -138,11 +138,23 @@ impl AlertEngine {
 
     /// Evaluates the rules at `now` and returns the notifications due.
     pub fn evaluate(&mut self, model: &Model, now: Timestamp) -> Vec<Notification> {
+        self.evaluate_with_advice(model, now, &|_, _| None)
+    }
+
+    /// [`AlertEngine::evaluate`], with the reconcile plan's advice added to the alerts of the
+    /// cells it closes (annotation `advice`).
+    pub fn evaluate_with_advice(
+        &mut self,
+        model: &Model,
+        now: Timestamp,
+        advice: rules::Advice<'_>,
+    ) -> Vec<Notification> {
         let conditions = rules::conditions(
             model,
             now,
             &self.settings.runbook_base_url,
             &mut self.rollouts,
+            advice,
         );
         let before = serde_json::to_string(&self.state.active).unwrap_or_default();
         let mut holding = BTreeMap::new();

@@ -82,12 +82,17 @@ fn annotations(
     ])
 }
 
-/// Every alert condition that holds now.
+/// What the reconcile plan advises for the cell of a DaemonSet on a node, if anything.
+pub type Advice<'a> = &'a dyn Fn(&ObjectKey, &str) -> Option<String>;
+
+/// Every alert condition that holds now; `advice` adds the reconcile plan's advice to the
+/// alerts of the cells it closes.
 pub fn conditions(
     model: &Model,
     now: Timestamp,
     runbook_base: &str,
     rollouts: &mut RolloutTracker,
+    advice: Advice<'_>,
 ) -> Vec<Condition> {
     if let Some(blind) = model.blindness() {
         // Blind: nothing else may be said from stale or partial data.
@@ -128,12 +133,29 @@ pub fn conditions(
         if node.is_some_and(|n| n.is_down()) {
             continue; // the node's DaemonSetPodsStranded speaks for it
         }
-        if let Some(condition) = cell_condition(gap, runbook_base) {
+        if let Some(mut condition) = cell_condition(gap, runbook_base) {
+            let key = ObjectKey::new(&gap.namespace, &gap.daemonset);
+            if let Some(text) = advice(&key, &gap.node) {
+                condition.annotations.insert("advice".to_owned(), text);
+            }
             out.push(condition);
         }
     }
     for (node, lost) in stranded {
-        out.push(stranded_condition(&node, &lost, runbook_base));
+        let mut condition = stranded_condition(&node, &lost, runbook_base);
+        let mut lines: Vec<String> = lost
+            .iter()
+            .filter_map(|g| advice(&ObjectKey::new(&g.namespace, &g.daemonset), &node))
+            .flat_map(|text| text.lines().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        lines.sort();
+        lines.dedup();
+        if !lines.is_empty() {
+            condition
+                .annotations
+                .insert("advice".to_owned(), lines.join("\n"));
+        }
+        out.push(condition);
     }
     for (key, pending) in rollouts.stalled(coverage.rollout_pending(), now) {
         let description = format!(

@@ -410,3 +410,27 @@ fn blindness_holds_firing_alerts_instead_of_resolving_them() {
         vec![("DsguardBlind".to_owned(), Status::Resolved)]
     );
 }
+
+#[test]
+fn the_reconcile_plans_advice_rides_on_the_alert_of_the_cells_it_closes() {
+    let mut world = World::new();
+    let mut engine = AlertEngine::new(settings("ops"), None);
+    world.fail_w2(0);
+    let advice = |ds: &crate::cluster::ObjectKey, node: &str| {
+        (ds.name == "agent" && node == "w-2")
+            .then(|| "mark_node_out_of_service: ... Run: kubectl taint node w-2 ...".to_owned())
+    };
+    let mut sent = Vec::new();
+    for t in (0..=300).step_by(5) {
+        world.model.tick(at(t));
+        sent.extend(engine.evaluate_with_advice(&world.model, at(t), &advice));
+    }
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].alerts[0]
+            .annotations
+            .get("advice")
+            .map(String::as_str),
+        Some("mark_node_out_of_service: ... Run: kubectl taint node w-2 ...")
+    );
+}
