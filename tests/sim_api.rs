@@ -279,7 +279,7 @@ async fn errors_are_status_objects_like_the_real_servers() {
         (stale.status, stale.json()),
         fixture_body("update-409-stale-rv.txt")
     );
-    let cases: [BadRequest; 8] = [
+    let cases: [BadRequest; 11] = [
         ("GET", "/api/v1/widgets", &[], None, 404),
         ("GET", "/api/v1/pods?limit=many", &[], None, 400),
         (
@@ -311,6 +311,27 @@ async fn errors_are_status_objects_like_the_real_servers() {
             415,
         ),
         ("DELETE", "/api/v1/namespaces", &[], None, 405),
+        (
+            "PUT",
+            "/api/v1/nodes/w-1",
+            &[("Content-Type", "application/json")],
+            Some("[]"),
+            422,
+        ),
+        (
+            "PATCH",
+            "/api/v1/nodes/w-1",
+            &[("Content-Type", "application/merge-patch+json")],
+            Some(r#"{"spec":"nothing"}"#),
+            422,
+        ),
+        (
+            "POST",
+            "/api/v1/nodes",
+            &[("Content-Type", "application/json")],
+            Some(r#"{"metadata":{"name":"n","labels":{"a":1}}}"#),
+            422,
+        ),
         (
             "POST",
             "/api/v1/nodes",

@@ -180,6 +180,15 @@ impl Engine {
     fn update_daemonset(&mut self, update: &UpdateDaemonSet) -> Result<(), ApiError> {
         self.store
             .modify(Kind::DaemonSet, &split_id(&update.daemonset), |ds| {
+                let container = &ds["spec"]["template"]["spec"]["containers"][0];
+                if !(container.is_object() && ds["spec"]["template"]["spec"].is_object()) {
+                    return Err(ApiError::Invalid(
+                        "the DaemonSet has no pod template with a container to update".into(),
+                    ));
+                }
+                if !ds["metadata"]["annotations"].is_object() {
+                    ds["metadata"]["annotations"] = json!({});
+                }
                 let generation = objects::template_generation(ds) + 1;
                 ds["metadata"]["annotations"]["deprecated.daemonset.template.generation"] =
                     json!(generation.to_string());
@@ -188,7 +197,14 @@ impl Engine {
                     spec["containers"][0]["image"] = json!(image);
                 }
                 if let Some(cpu) = &update.cpu {
-                    spec["containers"][0]["resources"]["requests"]["cpu"] = json!(cpu);
+                    let container = &mut spec["containers"][0];
+                    if !container["resources"].is_object() {
+                        container["resources"] = json!({});
+                    }
+                    if !container["resources"]["requests"].is_object() {
+                        container["resources"]["requests"] = json!({});
+                    }
+                    container["resources"]["requests"]["cpu"] = json!(cpu);
                 }
                 if let Some(selector) = &update.node_selector {
                     spec["nodeSelector"] = json!(selector);

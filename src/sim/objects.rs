@@ -361,7 +361,18 @@ pub fn daemon_pod(ds: &Value, ds_uid: &str, node: &str, hash: &str) -> Value {
     labels["controller-revision-hash"] = json!(hash);
     labels["pod-template-generation"] = json!(template_generation(ds).to_string());
     let name = ds["metadata"]["name"].as_str().unwrap_or("ds");
+    // A DaemonSet written through the API may hold anything; what is not an object here is
+    // replaced rather than indexed into.
     let mut spec = template["spec"].clone();
+    if !spec.is_object() {
+        spec = json!({});
+    }
+    if !spec["affinity"].is_object() {
+        spec["affinity"] = json!({});
+    }
+    if !spec["affinity"]["nodeAffinity"].is_object() {
+        spec["affinity"]["nodeAffinity"] = json!({});
+    }
     let host_network = spec["hostNetwork"] == true;
     let mut tolerations = spec["tolerations"].as_array().cloned().unwrap_or_default();
     for added in daemon_tolerations(host_network) {

@@ -63,6 +63,7 @@ pub async fn create(
         return Err(ApiError::MethodNotAllowed);
     }
     let body = read_json(request).await?;
+    check_shape(target.kind, &body)?;
     check_namespace(target, &body)?;
     let namespace = target.namespace.clone().unwrap_or_default();
     let obj = state.store.create(target.kind, &namespace, body)?;
@@ -108,6 +109,7 @@ pub async fn update(
     request: Request,
 ) -> Result<Response, ApiError> {
     let body = read_json(request).await?;
+    check_shape(target.kind, &body)?;
     check_namespace(target, &body)?;
     let name = target.name.clone().unwrap_or_default();
     if body["metadata"]["name"].as_str().is_some_and(|n| n != name) {
@@ -124,6 +126,35 @@ pub async fn update(
             Ok(())
         })?;
     Ok(bytes_response(StatusCode::OK, obj.typed_json()))
+}
+
+/// Refuses objects whose structure the emulated controllers could not edit: the object,
+/// `metadata`, `spec` and `status` must be JSON objects, labels and annotations maps of strings.
+fn check_shape(kind: Kind, body: &Value) -> Result<(), ApiError> {
+    let invalid = |field: &str, what: &str| {
+        Err(ApiError::Invalid(format!(
+            "{} is invalid: {field}: Invalid value: {what}",
+            kind.info().kind
+        )))
+    };
+    if !body.is_object() {
+        return invalid("", "the object must be a JSON object");
+    }
+    for field in ["metadata", "spec", "status"] {
+        if !(body[field].is_null() || body[field].is_object()) {
+            return invalid(field, "must be an object");
+        }
+    }
+    for field in ["labels", "annotations"] {
+        let map = &body["metadata"][field];
+        let strings = map
+            .as_object()
+            .is_some_and(|m| m.values().all(Value::is_string));
+        if !(map.is_null() || strings) {
+            return invalid(&format!("metadata.{field}"), "must be a map of strings");
+        }
+    }
+    Ok(())
 }
 
 /// RFC 7386 JSON merge patch.
@@ -177,6 +208,7 @@ pub async fn patch(
             check_rv(target, current, &body["metadata"]["resourceVersion"])?;
             let mut patched = current.clone();
             merge_patch(&mut patched, &body);
+            check_shape(target.kind, &patched)?;
             *current = match target.subresource.as_deref() {
                 Some("status") => {
                     merge_for_subresource(target.kind, Some("status"), current, patched)
