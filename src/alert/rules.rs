@@ -188,18 +188,7 @@ pub fn conditions(
         let Some(status) = ds.controller else {
             continue;
         };
-        let c = &ds.counts;
-        let differs = [
-            ("desired", c.desired, status.desired),
-            ("current", c.current, status.current),
-            ("ready", c.ready, status.ready),
-            ("available", c.available, status.available),
-            ("updated", c.updated, status.updated),
-            ("misscheduled", c.misscheduled, status.misscheduled),
-        ];
-        let differs: Vec<String> = differs
-            .iter()
-            .filter(|(_, a, b)| a != b)
+        let differs: Vec<String> = crate::check::report::differences(&ds.counts, &status)
             .map(|(f, a, b)| format!("{f}: dsguard {a}, controller {b}"))
             .collect();
         if differs.is_empty() {

@@ -228,7 +228,7 @@ pub fn daemonset_rows(coverage: &Coverage, gaps: &[GapView]) -> (Vec<DaemonSetRo
 }
 
 /// The fields where dsguard's numbers and the controller's differ: (field, ours, theirs).
-fn differences<'a>(
+pub fn differences<'a>(
     ours: &'a DaemonSetCounts,
     theirs: &'a ControllerStatus,
 ) -> impl Iterator<Item = (&'static str, i64, i64)> + 'a {
