@@ -8,7 +8,9 @@
 //! available, new nodes ageing) come from [`Coverage::tick`], which visits only the cells with a
 //! deadline due, never the healthy rest.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
 use slab::Slab;
@@ -118,12 +120,12 @@ impl Coverage {
         Self {
             settings,
             nodes: Slab::new(),
-            node_ids: HashMap::new(),
+            node_ids: HashMap::default(),
             daemonsets: Slab::new(),
-            ds_ids: HashMap::new(),
+            ds_ids: HashMap::default(),
             pods: Slab::new(),
-            pod_ids: HashMap::new(),
-            owned: HashMap::new(),
+            pod_ids: HashMap::default(),
+            owned: HashMap::default(),
             timers: BTreeSet::new(),
             width: 0,
             transitions: Vec::new(),
