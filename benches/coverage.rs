@@ -175,3 +175,10 @@ fn idle_tick(bencher: Bencher) {
     cov.tick(now());
     bencher.bench_local(|| cov.tick(now()));
 }
+
+/// Listing the gaps (done on every alert evaluation tick, scrape and API call).
+#[divan::bench(sample_count = 50)]
+fn gaps(bencher: Bencher) {
+    let (cov, _, _) = cluster();
+    bencher.bench_local(|| cov.gaps(now()));
+}

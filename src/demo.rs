@@ -71,18 +71,12 @@ const DEMO_GRACE: [(crate::coverage::CellState, u64); 5] = [
 ];
 
 async fn demo(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
-    let grace = &mut settings.coverage.grace;
     for (state, seconds) in DEMO_GRACE {
-        let duration = Some(crate::settings::Duration(jiff::SignedDuration::from_secs(
-            seconds as i64,
-        )));
-        match state {
-            crate::coverage::CellState::Stranded => grace.stranded = duration,
-            crate::coverage::CellState::Missing => grace.missing = duration,
-            crate::coverage::CellState::Pending => grace.pending = duration,
-            crate::coverage::CellState::NotReady => grace.not_ready = duration,
-            _ => grace.orphaned = duration,
-        }
+        let duration = jiff::SignedDuration::from_secs(seconds as i64);
+        settings
+            .coverage
+            .grace
+            .set(state, crate::settings::Duration(duration));
     }
     let scenario = match &args.scenario {
         Some(path) => Scenario::from_file(path)?,

@@ -155,6 +155,37 @@ pub struct GraceSettings {
     pub misscheduled: Option<Duration>,
 }
 
+impl GraceSettings {
+    /// The override for a state (healthy and excluded have none).
+    pub fn get(&self, state: CellState) -> Option<Duration> {
+        match state {
+            CellState::Missing => self.missing,
+            CellState::Pending => self.pending,
+            CellState::NotReady => self.not_ready,
+            CellState::Stranded => self.stranded,
+            CellState::StuckTerminating => self.stuck_terminating,
+            CellState::Orphaned => self.orphaned,
+            CellState::Misscheduled => self.misscheduled,
+            CellState::Healthy | CellState::Excluded => None,
+        }
+    }
+
+    /// Sets the override for a gap state; healthy and excluded have none and are ignored.
+    pub fn set(&mut self, state: CellState, duration: Duration) {
+        let slot = match state {
+            CellState::Missing => &mut self.missing,
+            CellState::Pending => &mut self.pending,
+            CellState::NotReady => &mut self.not_ready,
+            CellState::Stranded => &mut self.stranded,
+            CellState::StuckTerminating => &mut self.stuck_terminating,
+            CellState::Orphaned => &mut self.orphaned,
+            CellState::Misscheduled => &mut self.misscheduled,
+            CellState::Healthy | CellState::Excluded => return,
+        };
+        *slot = Some(duration);
+    }
+}
+
 /// What the exposition contains.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -297,18 +328,8 @@ impl Settings {
     /// The coverage settings with these overrides applied.
     pub fn coverage(&self) -> coverage::Settings {
         let mut settings = coverage::Settings::default();
-        let g = &self.coverage.grace;
-        let overrides = [
-            (CellState::Missing, g.missing),
-            (CellState::Pending, g.pending),
-            (CellState::NotReady, g.not_ready),
-            (CellState::Stranded, g.stranded),
-            (CellState::StuckTerminating, g.stuck_terminating),
-            (CellState::Orphaned, g.orphaned),
-            (CellState::Misscheduled, g.misscheduled),
-        ];
-        for (state, duration) in overrides {
-            if let Some(duration) = duration {
+        for state in CellState::ALL {
+            if let Some(duration) = self.coverage.grace.get(state) {
                 settings.grace.set_state(state, duration.0);
             }
         }

@@ -98,7 +98,7 @@ pub struct CellEntry {
 }
 
 /// Where a cell is.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum CellAt {
     /// On a node's page: which DaemonSet.
@@ -136,21 +136,18 @@ pub async fn node(
     let node = coverage
         .node(&name)
         .ok_or_else(|| ApiError::NotFound(format!("no node named {name:?}")))?;
-    let mut cells: Vec<CellEntry> = coverage
-        .cells()
-        .filter(|v| v.node == name && v.cell.state != CellState::Excluded)
+    let cells: Vec<CellEntry> = coverage
+        .node_cells(&name)
+        .iter()
+        .filter(|v| v.cell.state != CellState::Excluded)
         .map(|v| {
-            entry(
-                CellAt::DaemonSet {
-                    namespace: v.daemonset.namespace.clone(),
-                    daemonset: v.daemonset.name.clone(),
-                },
-                &v,
-                now,
-            )
+            let at = CellAt::DaemonSet {
+                namespace: v.daemonset.namespace.clone(),
+                daemonset: v.daemonset.name.clone(),
+            };
+            entry(at, v, now)
         })
         .collect();
-    cells.sort_by(|a, b| a.at.cmp(&b.at));
     Ok(Json(NodeResponse { node, cells }))
 }
 
@@ -179,20 +176,20 @@ pub async fn daemonset(
         .into_iter()
         .find(|r| r.namespace == key.namespace && r.name == key.name)
         .ok_or_else(|| ApiError::NotFound(format!("no DaemonSet named {key}")))?;
-    let mut cells: Vec<CellEntry> = coverage
-        .cells()
-        .filter(|v| v.daemonset == key && v.cell.state != CellState::Excluded)
+    let cells: Vec<CellEntry> = coverage
+        .daemonset_cells(&key)
+        .iter()
+        .filter(|v| v.cell.state != CellState::Excluded)
         .map(|v| {
             entry(
                 CellAt::Node {
                     node: v.node.clone(),
                 },
-                &v,
+                v,
                 now,
             )
         })
         .collect();
-    cells.sort_by(|a, b| a.at.cmp(&b.at));
     Ok(Json(DaemonSetResponse { summary, cells }))
 }
 

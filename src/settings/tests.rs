@@ -165,3 +165,23 @@ fn a_bad_matcher_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn every_gap_states_grace_override_reaches_the_evaluation() {
+    let mut settings = Settings::default();
+    for (i, state) in CellState::ALL.into_iter().enumerate() {
+        settings
+            .coverage
+            .grace
+            .set(state, Duration(SignedDuration::from_secs(i as i64 + 1)));
+    }
+    let coverage = settings.coverage();
+    for (i, state) in CellState::ALL.into_iter().enumerate() {
+        let want = if state.is_gap() {
+            SignedDuration::from_secs(i as i64 + 1)
+        } else {
+            SignedDuration::ZERO
+        };
+        assert_eq!(coverage.grace.for_state(state), want, "{}", state.as_str());
+    }
+}

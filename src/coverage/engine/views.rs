@@ -107,9 +107,16 @@ impl Coverage {
 
     /// Every gap, sorted by DaemonSet and node.
     pub fn gaps(&self, now: Timestamp) -> Vec<GapView> {
+        // Views are built for gap cells only: this runs on every alert tick and every scrape.
         let mut gaps: Vec<_> = self
-            .cells()
-            .filter(|view| view.cell.state.is_gap())
+            .daemonsets
+            .iter()
+            .flat_map(|(d, ds)| {
+                self.nodes
+                    .iter()
+                    .filter(move |(n, _)| ds.cells[*n].cell.state.is_gap())
+                    .map(move |(n, _)| self.cell_view(d, n))
+            })
             .map(|view| GapView {
                 namespace: view.daemonset.namespace,
                 daemonset: view.daemonset.name,
@@ -205,6 +212,34 @@ impl Coverage {
         let d = *self.ds_ids.get(daemonset)?;
         let n = *self.node_ids.get(node)?;
         Some(self.cell_view(d, n))
+    }
+
+    /// Every DaemonSet's cell on one node (its row), by DaemonSet.
+    pub fn node_cells(&self, node: &str) -> Vec<CellView> {
+        let Some(&n) = self.node_ids.get(node) else {
+            return Vec::new();
+        };
+        let mut row: Vec<_> = self
+            .daemonsets
+            .iter()
+            .map(|(d, _)| self.cell_view(d, n))
+            .collect();
+        row.sort_by(|a, b| a.daemonset.cmp(&b.daemonset));
+        row
+    }
+
+    /// One DaemonSet's cells on every node (its column), by node.
+    pub fn daemonset_cells(&self, daemonset: &ObjectKey) -> Vec<CellView> {
+        let Some(&d) = self.ds_ids.get(daemonset) else {
+            return Vec::new();
+        };
+        let mut column: Vec<_> = self
+            .nodes
+            .iter()
+            .map(|(n, _)| self.cell_view(d, n))
+            .collect();
+        column.sort_by(|a, b| a.node.cmp(&b.node));
+        column
     }
 
     /// Every cell of existing node slots, in no particular order.
