@@ -6,14 +6,17 @@
 FROM docker.io/library/rust:1.89-bookworm AS build
 WORKDIR /src
 # Dependencies first, so that a source change does not rebuild them.
+# The workspace names the simulator crate, so its manifest comes along (with an empty library);
+# the product is built without it (`--no-default-features`: no `dsguard demo`, no `dsguard sim`).
 COPY Cargo.toml Cargo.lock ./
 COPY benches benches
-RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+COPY crates/dsguard-sim/Cargo.toml crates/dsguard-sim/Cargo.toml
+RUN mkdir -p src crates/dsguard-sim/src && echo 'fn main() {}' > src/main.rs \
+ && touch src/lib.rs crates/dsguard-sim/src/lib.rs \
  && cargo fetch --locked \
  && rm -rf src
 COPY src src
-COPY scenarios scenarios
-RUN cargo build --release --locked --bin dsguard \
+RUN cargo build --release --locked --no-default-features --bin dsguard \
  && install -D -m 0755 target/release/dsguard /out/dsguard
 
 # cc-debian12: glibc and libgcc for the Rust binary (TLS is rustls, no OpenSSL needed).

@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::routing::post;
-use dsguard::app::{self, Wiring};
 use dsguard::settings::Settings;
-use dsguard::sim::scenario::Scenario;
-use dsguard::sim::{SimOptions, Simulation};
+use dsguard::simulated;
+use dsguard_sim::scenario::Scenario;
+use dsguard_sim::{SimOptions, Simulation};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Node;
 use kube::runtime::{WatchStreamExt, watcher};
@@ -120,18 +120,9 @@ async fn main() {
         })
     };
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let wiring = Wiring {
-        client,
-        clock: Arc::new(sim.store.clock().clone()),
-        listener,
-        transitions: None,
-        notifications: None,
-    };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let dsguard = tokio::spawn(app::run(settings(&hook), wiring, async {
-        let _ = stopped.await;
-    }));
+    let dsguard = simulated::Dsguard::start(&sim, settings(&hook), simulated::Attach::default())
+        .await
+        .expect("dsguard starts");
 
     let deadline = Instant::now() + Duration::from_secs(90);
     while received.lock().unwrap().len() < FAILURES && Instant::now() < deadline {
@@ -163,8 +154,7 @@ async fn main() {
             max.as_secs_f64() * 1000.0
         );
     }
-    let _ = stop.send(());
-    let _ = dsguard.await;
+    let _ = dsguard.stop().await;
     observer.abort();
     sim.stop().await;
 }

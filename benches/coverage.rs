@@ -6,9 +6,10 @@
 //! 20 µs median); `idle_tick` is the timer check with nothing due.
 
 use divan::Bencher;
+use dsguard::base::Timestamp;
 use dsguard::cluster::TaintEffect::{NoExecute, NoSchedule};
 use dsguard::cluster::build::{daemon_pod, daemonset, node, requirement, term};
-use dsguard::cluster::{DaemonSetInfo, NodeInfo, PodInfo, Timestamp};
+use dsguard::cluster::{DaemonSetInfo, NodeInfo, PodInfo};
 use dsguard::coverage::{CompiledPlacement, Coverage, Settings};
 use jiff::SignedDuration;
 

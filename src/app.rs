@@ -13,14 +13,16 @@ use tokio::sync::{broadcast, mpsc};
 use tracing::Instrument;
 
 use crate::alert::AlertEngine;
-use crate::clock::Clock;
+use crate::alert::SharedEngine;
+use crate::base::Clock;
 use crate::cluster::watch::{self, Resource, WatchEvent};
 use crate::coverage::Transition;
-use crate::metrics::{Metrics, SharedModel};
-use crate::model::Model;
-use crate::notify::{Dispatcher, Notification, NotifyMetrics};
+use crate::metrics::Metrics;
+use crate::model::{Model, SharedModel};
+use crate::notification::Notification;
+use crate::notify::{Dispatcher, NotifyMetrics};
 use crate::reconcile::{Executor, ReconcileHandle, ReconcileMetrics};
-use crate::server::{AppState, SharedEngine, router};
+use crate::server::{AppState, router};
 use crate::settings::Settings;
 
 /// Watch events queued between the watchers and the model. A relist of a 5,000-node cluster
@@ -63,7 +65,7 @@ pub async fn run(
         notifications,
     } = wiring;
     let model: SharedModel = Arc::new(Mutex::new(Model::new(
-        settings.coverage(),
+        settings.coverage.to_settings(),
         settings.watch.staleness.0,
         clock.now(),
     )));
@@ -288,36 +290,6 @@ fn log_transition(t: &Transition) {
     }
 }
 
-/// Builds a Kubernetes client from the settings: a kubeconfig file and context if given,
-/// otherwise the usual inference (`KUBECONFIG`, `~/.kube/config`, in-cluster).
-pub async fn kube_client(settings: &Settings) -> anyhow::Result<kube::Client> {
-    use kube::config::{KubeConfigOptions, Kubeconfig};
-    let options = KubeConfigOptions {
-        context: settings.kube.context.clone(),
-        ..KubeConfigOptions::default()
-    };
-    let config = match (&settings.kube.kubeconfig, &settings.kube.context) {
-        (Some(path), _) => {
-            let kubeconfig = Kubeconfig::read_from(path).map_err(|e| {
-                anyhow::anyhow!(
-                    "setting kube.kubeconfig: cannot read {}: {e}",
-                    path.display()
-                )
-            })?;
-            kube::Config::from_custom_kubeconfig(kubeconfig, &options)
-                .await
-                .map_err(|e| anyhow::anyhow!("setting kube.kubeconfig / kube.context: {e}"))?
-        }
-        (None, Some(_)) => kube::Config::from_kubeconfig(&options)
-            .await
-            .map_err(|e| anyhow::anyhow!("setting kube.context: {e}"))?,
-        (None, None) => kube::Config::infer()
-            .await
-            .map_err(|e| anyhow::anyhow!("no kubeconfig and not in a cluster: {e}"))?,
-    };
-    kube::Client::try_from(config).context("cannot build a Kubernetes client")
-}
-
 /// Sets up logging from the settings.
 pub fn init_logging(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_new(&settings.log.level)
@@ -336,79 +308,4 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("setting server.listen: cannot listen on {addr}: {e}"))
-}
-
-/// Arguments of `dsguard run`; they override the settings file and the environment.
-#[derive(Debug, clap::Args)]
-pub struct RunArgs {
-    /// A settings file (YAML or TOML); `DSGUARD__SECTION__KEY` variables override it.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<std::path::PathBuf>,
-    /// The kubeconfig to use (default: `KUBECONFIG`, `~/.kube/config`, then in-cluster).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<std::path::PathBuf>,
-    /// The kubeconfig context to use.
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
-    /// Address to serve HTTP on (setting `server.listen`).
-    #[arg(long, value_name = "ADDR")]
-    pub listen: Option<SocketAddr>,
-}
-
-/// `dsguard run`: exit code 2 for bad settings (before anything starts), 1 when a task fails.
-pub fn run_command(args: RunArgs) -> std::process::ExitCode {
-    let settings = Settings::load(args.config.as_deref()).and_then(|mut settings| {
-        if args.kubeconfig.is_some() {
-            settings.kube.kubeconfig = args.kubeconfig;
-        }
-        if args.context.is_some() {
-            settings.kube.context = args.context;
-        }
-        if let Some(listen) = args.listen {
-            settings.server.listen = listen;
-        }
-        settings.validate().map(|()| settings)
-    });
-    let settings = match settings {
-        Ok(settings) => settings,
-        Err(error) => {
-            eprintln!("dsguard run: {error}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    init_logging(&settings);
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("dsguard run: cannot start the runtime: {error}");
-            return std::process::ExitCode::from(1);
-        }
-    };
-    runtime.block_on(async {
-        let wiring = async {
-            let client = kube_client(&settings).await?;
-            let listener = bind(settings.server.listen).await?;
-            Ok::<_, anyhow::Error>(Wiring {
-                client,
-                clock: Arc::new(crate::clock::SystemClock),
-                listener,
-                transitions: None,
-                notifications: None,
-            })
-        };
-        let wiring = match wiring.await {
-            Ok(wiring) => wiring,
-            Err(error) => {
-                eprintln!("dsguard run: {error:#}");
-                return std::process::ExitCode::from(2);
-            }
-        };
-        match run(settings, wiring, crate::server::shutdown_signal()).await {
-            Ok(()) => std::process::ExitCode::SUCCESS,
-            Err(error) => {
-                tracing::error!(error = format!("{error:#}"), "dsguard stopped");
-                std::process::ExitCode::from(1)
-            }
-        }
-    })
 }

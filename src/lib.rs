@@ -4,39 +4,44 @@
 //! here, is it ready? It uses the placement rules of the Kubernetes DaemonSet controller, so its
 //! numbers agree with the controller's own, and it explains every gap between them and reality.
 //!
-//! ```text
-//!  kube API ──list/watch──▶ cluster/   objects projected to slim structs at the edge
-//!  (or a kubectl dump)          │       (NodeInfo, DaemonSetInfo, PodInfo; nothing else kept)
-//!                               ▼
-//!                          coverage/    placement (the controller's NodeShouldRunDaemonPod),
-//!                               │       one cell per (DaemonSet, node), its state and `since`,
-//!                               │       controller-style counts; incremental, pure, clock injected
-//!              ┌────────────────┼──────────────────┐
-//!              ▼                ▼                  ▼
-//!          check/          (metrics/)         (alert/, reconcile/)
-//!   `dsguard check`:      Prometheus           alert engine, receivers,
-//!   report a dump         exposition           the plan that closes gaps
+//! The layers, each importing only those below it (`tests/layers.rs` holds them to it):
 //!
-//!  sim/ : a simulated Kubernetes API server with scenario playback, independent of coverage/,
-//!         used by the demo, the end-to-end tests and the benchmarks.
+//! ```text
+//!  cmd/          the subcommands: clap types, what they print, exit codes
+//!  simulated     dsguard against the simulated cluster (feature "sim": demo, tests, benchmarks)
+//!  app           the wiring: settings in, tasks out, one select! that says which task stopped
+//!  settings      composes the sections each module owns; loads and validates them
+//!  server/       /metrics /healthz /readyz /api/v1
+//!  metrics/      the Prometheus exposition, computed from the model at scrape time
+//!  alert/  reconcile/   rules, groups, silences, inhibition | the plan and its executor
+//!  notify/       webhook, Slack, email, Alertmanager; retries; durable outbox and log
+//!  notification  the Alert / Notification types alert/ hands to notify/
+//!  model/        the model task's state: coverage + watch health + incidents
+//!  coverage/     placement (the controller's NodeShouldRunDaemonPod), one cell per
+//!                (DaemonSet, node), grace, counts; incremental, pure, clock injected
+//!  cluster/      slim objects projected at the edge, watch events, dumps, the kube client
+//!  base/         time, durations, the clock, the settings error; no project dependencies
 //! ```
 //!
-//! The parts in parentheses are being built; see the README.
+//! Data flows up: the kube API (or a `kubectl` dump) feeds `cluster/`, whose watch events the
+//! model task applies to `model/`; `alert/`, `reconcile/`, `metrics/` and `server/` read the
+//! model. The simulated API server is its own crate, `dsguard-sim`, which depends on nothing of
+//! dsguard so that it stays an independent oracle.
 
 #![forbid(unsafe_code)]
 
 pub mod alert;
 pub mod app;
-pub mod check;
-pub mod cli;
-pub mod clock;
+pub mod base;
 pub mod cluster;
+pub mod cmd;
 pub mod coverage;
-pub mod demo;
 pub mod metrics;
 pub mod model;
+pub mod notification;
 pub mod notify;
 pub mod reconcile;
 pub mod server;
 pub mod settings;
-pub mod sim;
+#[cfg(feature = "sim")]
+pub mod simulated;

@@ -3,5 +3,5 @@
 #![forbid(unsafe_code)]
 
 fn main() -> std::process::ExitCode {
-    dsguard::cli::main()
+    dsguard::cmd::main()
 }

@@ -24,13 +24,7 @@ fn json_report(args: &[&str]) -> (i32, Value) {
 }
 
 fn real_k8s() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real-k8s/story2");
-    assert!(
-        dir.is_dir(),
-        "the real-cluster fixtures must be beside the repository: {}",
-        dir.display()
-    );
-    dir
+    dsguard_sim::testing::real_k8s().join("story2")
 }
 
 /// A DaemonSet's desired, current, ready, available and misscheduled numbers.

@@ -1,18 +1,15 @@
 //! Alerting end to end on the demo scenario: the simulator over HTTP, dsguard through the real
 //! kube client, its alert engine and dispatcher, and a real webhook receiver on loopback.
 
-mod sim_common;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::routing::post;
-use dsguard::app::{self, Wiring};
 use dsguard::settings::Settings;
+use dsguard::simulated;
+use dsguard_sim::testing::{eventually, options, scenario_file, start};
 use serde_json::Value;
-use sim_common::{eventually, options, scenario_file, start};
-use tokio::sync::oneshot;
 
 type Received = Arc<Mutex<Vec<(Instant, Value)>>>;
 
@@ -75,18 +72,9 @@ async fn the_demo_pages_once_for_the_failed_node_then_for_the_unreplaced_pod_wit
  {
     let (hook, received) = receiver().await;
     let sim = start(scenario_file("demo.yaml"), options(20.0)).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let wiring = Wiring {
-        client: kube::Client::try_from(kube::Config::new(sim.url().parse().unwrap())).unwrap(),
-        clock: Arc::new(sim.store.clock().clone()),
-        listener,
-        transitions: None,
-        notifications: None,
-    };
-    let dsguard = tokio::spawn(app::run(settings(&hook), wiring, async {
-        let _ = stopped.await;
-    }));
+    let dsguard = simulated::Dsguard::start(&sim, settings(&hook), simulated::Attach::default())
+        .await
+        .expect("dsguard starts");
 
     // Play the whole scenario (300 s at 20x).
     eventually(Duration::from_secs(30), "the scenario to end", async || {
@@ -199,7 +187,6 @@ async fn the_demo_pages_once_for_the_failed_node_then_for_the_unreplaced_pod_wit
         );
     }
 
-    let _ = stop.send(());
-    dsguard.await.unwrap().unwrap();
+    dsguard.stop().await.expect("dsguard ends cleanly");
     sim.stop().await;
 }

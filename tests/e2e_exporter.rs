@@ -2,50 +2,41 @@
 //! client and watchers, assertions on its real HTTP endpoints. The expected cell states are the
 //! ones written by hand in the scenario files' `expect:` blocks.
 
-mod sim_common;
-
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+
 use std::time::Duration;
 
-use dsguard::app::{self, Wiring};
+use dsguard::app;
 use dsguard::settings::Settings;
-use dsguard::sim::Simulation;
-use dsguard::sim::faults::FaultConfig;
-use dsguard::sim::scenario::Scenario;
+use dsguard::simulated;
+use dsguard_sim::Simulation;
+use dsguard_sim::faults::FaultConfig;
+use dsguard_sim::scenario::Scenario;
+use dsguard_sim::testing::{eventually, get, options, request, scenario, scenario_file, start};
 use serde_json::Value;
-use sim_common::{eventually, get, options, request, scenario, scenario_file, start};
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::broadcast;
 
+/// dsguard on the shared harness, with its transitions and a few readers of its API.
 struct Dsguard {
+    inner: simulated::Dsguard,
     addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
     transitions: broadcast::Receiver<dsguard::coverage::Transition>,
 }
 
 impl Dsguard {
     async fn start(sim: &Simulation, settings: Settings) -> Self {
-        let client = kube::Client::try_from(kube::Config::new(sim.url().parse().unwrap())).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
         let (sender, transitions) = broadcast::channel(app::TRANSITION_BROADCAST);
-        let wiring = Wiring {
-            client,
-            clock: Arc::new(sim.store.clock().clone()),
-            listener,
+        let attach = simulated::Attach {
             transitions: Some(sender),
-            notifications: None,
+            ..Default::default()
         };
-        let task = tokio::spawn(app::run(settings, wiring, async {
-            let _ = stopped.await;
-        }));
+        let inner = simulated::Dsguard::start(sim, settings, attach)
+            .await
+            .expect("dsguard starts");
         Self {
-            addr,
-            stop: Some(stop),
-            task,
+            addr: inner.addr,
+            inner,
             transitions,
         }
     }
@@ -84,9 +75,8 @@ impl Dsguard {
             .collect()
     }
 
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        self.task.await.unwrap().unwrap();
+    async fn stop(self) {
+        self.inner.stop().await.expect("dsguard ends cleanly");
     }
 }
 
@@ -289,7 +279,7 @@ async fn dropped_watches_410s_and_5xx_leave_the_state_right_and_invent_no_gap() 
 async fn stopped_api_server_makes_dsguard_blind_within_the_staleness_bound_and_metrics_stay_up() {
     let sim = start(scenario(STEADY), options(1.0)).await;
     let mut settings = Settings::default();
-    settings.watch.staleness = dsguard::settings::Duration(jiff::SignedDuration::from_secs(3));
+    settings.watch.staleness = dsguard::base::Duration(jiff::SignedDuration::from_secs(3));
     let dsguard = Dsguard::start(&sim, settings).await;
     dsguard.ready().await;
     let stopped_at = std::time::Instant::now();

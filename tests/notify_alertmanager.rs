@@ -8,8 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use dsguard::clock::SystemClock;
-use dsguard::notify::{Dispatcher, NotifyMetrics, Outcome, Status};
+use dsguard::base::SystemClock;
+use dsguard::notification::Status;
+use dsguard::notify::{Dispatcher, NotifyMetrics, Outcome};
 use notify_common::{TempDir, free_addr, settings, stranded, wait_until};
 use serde_json::{Value, json};
 

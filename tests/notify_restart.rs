@@ -10,8 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use dsguard::clock::SystemClock;
-use dsguard::notify::{Dispatcher, NotifyMetrics, Status};
+use dsguard::base::SystemClock;
+use dsguard::notification::Status;
+use dsguard::notify::{Dispatcher, NotifyMetrics};
 use notify_common::{Script, TempDir, TestReceiver, settings, stranded, wait_until};
 use serde_json::json;
 

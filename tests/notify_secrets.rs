@@ -7,8 +7,9 @@ mod notify_common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dsguard::clock::SystemClock;
-use dsguard::notify::{Dispatcher, NotifyMetrics, Outcome, Status, send_test};
+use dsguard::base::SystemClock;
+use dsguard::notification::Status;
+use dsguard::notify::{Dispatcher, NotifyMetrics, Outcome, send_test};
 use notify_common::{
     Script, TestReceiver, capture_logs, free_addr, settings, stranded, wait_until,
 };

@@ -6,10 +6,9 @@ mod notify_common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dsguard::clock::SystemClock;
-use dsguard::notify::{
-    Dispatcher, DispatcherHandle, NotifyMetrics, NotifySettings, Outcome, Status,
-};
+use dsguard::base::SystemClock;
+use dsguard::notification::Status;
+use dsguard::notify::{Dispatcher, DispatcherHandle, NotifyMetrics, NotifySettings, Outcome};
 use notify_common::{
     Script, TestReceiver, capture_logs, free_addr, settings, stranded, wait_until,
 };

@@ -1,19 +1,17 @@
 //! `dsguard reconcile` on the simulator: the plan of a `kubectl`-style dump offline (with a bad
 //! opt-out annotation reported and obeyed), and the live plan and `--apply`.
 
-mod sim_common;
-
 use std::time::Duration;
 
-use dsguard::check::Inventory;
-use dsguard::reconcile::cli;
-use dsguard::reconcile::{ActionKind, Outcome};
+use dsguard::cluster::Inventory;
+use dsguard::cmd::list_inventory;
+use dsguard::reconcile::{ActionKind, Outcome, apply, plan_of};
+use dsguard_sim::testing::{options, scenario_file, start};
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
 use kube::api::ListParams;
 use serde_json::{Value, json};
-use sim_common::{options, scenario_file, start};
 
 async fn dump(client: &kube::Client) -> Value {
     let all = ListParams::default();
@@ -66,15 +64,15 @@ async fn the_plan_of_a_dump_and_of_the_live_cluster_then_apply() {
     inventory
         .add_document("dump.json", &dump.to_string())
         .unwrap();
-    let plan = cli::plan_of(&inventory, now);
+    let plan = plan_of(&inventory, now);
     let stuck: Vec<_> = plan
         .actions
         .iter()
         .filter(|a| a.kind == ActionKind::DeleteStuckPod)
         .collect();
-    assert_eq!(stuck.len(), 1, "{}", cli::to_text(&plan));
+    assert_eq!(stuck.len(), 1, "{}", plan.to_text());
     assert!(stuck[0].executable);
-    let text = cli::to_text(&plan);
+    let text = plan.to_text();
     assert!(text.contains("delete_stuck_pod pod kube-system/"), "{text}");
     assert!(text.contains("--grace-period=0 --force"), "{text}");
 
@@ -88,17 +86,20 @@ async fn the_plan_of_a_dump_and_of_the_live_cluster_then_apply() {
     inventory
         .add_document("dump.json", &dump.to_string())
         .unwrap();
-    let plan = cli::plan_of(&inventory, now);
-    assert_eq!(plan.executable().count(), 0, "{}", cli::to_text(&plan));
+    let plan = plan_of(&inventory, now);
+    assert_eq!(plan.executable().count(), 0, "{}", plan.to_text());
     assert_eq!(plan.annotation_errors.len(), 1);
     assert!(plan.annotation_errors[0].contains("\"nope\""));
-    assert!(cli::to_text(&plan).contains("warning: daemonset kube-system/agent"));
+    assert!(
+        plan.to_text()
+            .contains("warning: daemonset kube-system/agent")
+    );
 
     // Live: list once, plan, apply.
-    let inventory = cli::list(&client).await.unwrap();
-    let plan = cli::plan_of(&inventory, sim.store.clock().now());
-    assert_eq!(plan.executable().count(), 1, "{}", cli::to_text(&plan));
-    let results = cli::apply(&client, &plan, 10, sim.store.clock().now()).await;
+    let inventory = list_inventory(&client).await.unwrap();
+    let plan = plan_of(&inventory, sim.store.clock().now());
+    assert_eq!(plan.executable().count(), 1, "{}", plan.to_text());
+    let results = apply(&client, &plan, 10, sim.store.clock().now()).await;
     assert_eq!(results.len(), 1);
     assert_eq!(results[0].1, Outcome::Executed, "{results:?}");
     let pod = results[0].0.pod.clone().unwrap();
@@ -106,7 +107,7 @@ async fn the_plan_of_a_dump_and_of_the_live_cluster_then_apply() {
     assert!(pods.get_opt(&pod.name).await.unwrap().is_none());
 
     // Applying the same plan again finds nothing to do: the live pod is gone.
-    let again = cli::apply(&client, &plan, 10, sim.store.clock().now()).await;
+    let again = apply(&client, &plan, 10, sim.store.clock().now()).await;
     assert_eq!(again[0].1, Outcome::Stale, "{again:?}");
     sim.stop().await;
 }

@@ -1,35 +1,35 @@
 //! Reconcile end to end: the simulated API server over HTTP, dsguard's real watchers feeding a
 //! model, and the reconcile executor acting through the real `kube` client. The story of
-//! `scenarios/reconcile-stuck.yaml` in `dry_run` and in `enforce`, and 200 stuck pods under the
+//! `crates/dsguard-sim/scenarios/reconcile-stuck.yaml` in `dry_run` and in `enforce`, and 200 stuck pods under the
 //! rate limit, with nothing executed while dsguard is blind.
-
-mod sim_common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dsguard::clock::Clock;
+use dsguard::base::Clock;
+use dsguard::base::Duration as SettingsDuration;
 use dsguard::cluster::ObjectKey;
+use dsguard::cluster::PodWatch;
 use dsguard::cluster::watch::{self, Object, ObjectRef, Resource, WatchEvent};
 use dsguard::coverage::CellState;
-use dsguard::metrics::SharedModel;
 use dsguard::model::Model;
+use dsguard::model::SharedModel;
 use dsguard::reconcile::{
     ActionKind, Executor, Mode, Outcome, ReconcileMetrics, ReconcileSettings,
 };
-use dsguard::settings::{Duration as SettingsDuration, PodWatch};
+use dsguard::simulated::ScenarioClock;
+use dsguard_sim::testing::{eventually, options, scenario, scenario_file, start};
 use jiff::SignedDuration;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::Api;
 use kube::api::ListParams;
-use sim_common::{eventually, options, scenario, scenario_file, start};
 use tokio::sync::mpsc;
 
 /// The simulator, a client, and a model fed by dsguard's watchers. `blind` emulates a failing
 /// DaemonSets watch: while set, its events are swallowed.
 struct Harness {
-    sim: dsguard::sim::Simulation,
+    sim: dsguard_sim::Simulation,
     client: kube::Client,
     clock: Arc<dyn Clock>,
     model: SharedModel,
@@ -55,10 +55,10 @@ fn resource_of(event: &WatchEvent) -> Resource {
 }
 
 impl Harness {
-    async fn start(scenario: dsguard::sim::scenario::Scenario, speed: f64) -> Self {
+    async fn start(scenario: dsguard_sim::scenario::Scenario, speed: f64) -> Self {
         let sim = start(scenario, options(speed)).await;
         let client = kube::Client::try_from(kube::Config::new(sim.url().parse().unwrap())).unwrap();
-        let clock: Arc<dyn Clock> = Arc::new(sim.store.clock().clone());
+        let clock: Arc<dyn Clock> = Arc::new(ScenarioClock(sim.store.clock().clone()));
         let model: SharedModel = Arc::new(Mutex::new(Model::new(
             Default::default(),
             SignedDuration::from_secs(2),
@@ -282,7 +282,7 @@ async fn in_enforce_the_stuck_pod_is_force_deleted_recorded_and_its_cell_closes(
 
 /// 200 DaemonSets on two nodes; worker-2 fails, each of its 200 daemon pods is deleted (and
 /// stays Terminating), then worker-2 is deleted and the pod GC is slow: 200 stuck pods.
-fn two_hundred_stuck() -> dsguard::sim::scenario::Scenario {
+fn two_hundred_stuck() -> dsguard_sim::scenario::Scenario {
     let mut yaml = String::from(
         "name: reconcile-200\nsettings: { pod_gc_delay: 1h }\nnodes:\n  - { name: worker, count: 2, cpu: \"16\" }\ndaemonsets:\n",
     );

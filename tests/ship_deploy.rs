@@ -450,16 +450,27 @@ fn dockerfile_is_multi_stage_distroless_and_non_root() {
             .iter()
             .any(|l| l.starts_with("ENTRYPOINT [\"/dsguard\"]"))
     );
-    // Everything the build needs is copied (the demo embeds scenarios/demo.yaml; Cargo.toml
-    // names the benches), and .dockerignore does not exclude it.
-    for path in ["Cargo.toml", "Cargo.lock", "src", "scenarios", "benches"] {
+    // Everything the build needs is copied (Cargo.toml names the benches and the simulator's
+    // crate), and .dockerignore does not exclude it; the product is built without the simulator.
+    assert!(text.contains("cargo build --release --locked --no-default-features"));
+    assert!(
+        !text.contains("COPY crates/dsguard-sim/src"),
+        "the simulator stays out"
+    );
+    for path in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src",
+        "benches",
+        "crates/dsguard-sim/Cargo.toml",
+    ] {
         assert!(
             text.contains(&format!("COPY {path}")) || text.contains(&format!(" {path} ")),
             "{path}"
         );
     }
     let ignore = std::fs::read_to_string(root().join(".dockerignore")).unwrap();
-    for path in ["src", "scenarios", "benches", "Cargo.toml", "Cargo.lock"] {
+    for path in ["src", "crates", "benches", "Cargo.toml", "Cargo.lock"] {
         assert!(
             !ignore.lines().any(|l| l.trim() == path),
             ".dockerignore excludes {path}"

@@ -56,7 +56,10 @@ fn an_unknown_node_is_refused_with_its_line_and_field() {
 
 #[test]
 fn a_shipped_scenario_passes_the_check() {
-    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo.yaml");
+    let demo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/dsguard-sim/scenarios/demo.yaml"
+    );
     let (code, stdout, stderr) = sim(&["--check", "--scenario", demo]);
     assert_eq!(code, 0, "{stderr}");
     assert!(

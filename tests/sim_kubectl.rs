@@ -31,7 +31,8 @@ fn temp(name: &str) -> PathBuf {
 
 fn start_sim(kubeconfig: &Path) -> Running {
     let _ = std::fs::remove_file(kubeconfig);
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/demo.yaml");
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/dsguard-sim/scenarios/demo.yaml");
     let child = Command::new(env!("CARGO_BIN_EXE_dsguard"))
         .args(["sim", "--scenario"])
         .arg(&scenario)

@@ -8,7 +8,6 @@
 //! notified firing. The engine is synchronous and does no I/O but for saving its state to the
 //! state directory, so that a restart neither repeats nor forgets a notification.
 
-pub mod cli;
 pub mod route;
 pub mod rules;
 pub mod silence;
@@ -19,11 +18,15 @@ use std::path::PathBuf;
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::Timestamp;
+use crate::base::Timestamp;
 use crate::model::Model;
-use crate::notify::{self, Notification, Status};
+use crate::notification::{self, Notification, Status};
 use route::{Destination, Route};
 use silence::{Silence, SilenceRequest};
+
+/// The alert engine, shared by the model task (which evaluates it) and the API and metrics
+/// (which read it and change silences).
+pub type SharedEngine = std::sync::Arc<std::sync::Mutex<AlertEngine>>;
 
 /// The `alerting` section of the settings.
 #[derive(Clone, Debug, Deserialize)]
@@ -84,7 +87,7 @@ struct Group {
     destination: Destination,
     group_labels: BTreeMap<String, String>,
     /// By fingerprint; `notified` says whether it went out firing.
-    alerts: BTreeMap<String, (notify::Alert, bool)>,
+    alerts: BTreeMap<String, (notification::Alert, bool)>,
     created: Timestamp,
     last_sent: Option<Timestamp>,
     dirty: bool,
@@ -268,7 +271,7 @@ impl AlertEngine {
                     last_sent: None,
                     dirty: true,
                 });
-                let entry = notify::Alert {
+                let entry = notification::Alert {
                     status: Status::Firing,
                     labels: alert.labels.clone(),
                     annotations: alert.annotations.clone(),
@@ -336,7 +339,7 @@ impl AlertEngine {
                 continue;
             }
             let repeat = group.last_sent.is_some() && !group.dirty;
-            let alerts: Vec<notify::Alert> =
+            let alerts: Vec<notification::Alert> =
                 group.alerts.values().map(|(a, _)| a.clone()).collect();
             out.push(Notification {
                 receiver: group.destination.receiver.clone(),

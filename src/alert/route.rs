@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use serde::{Deserialize, Deserializer};
 
-use crate::settings::Duration;
+use crate::base::Duration;
 
 /// A label matcher.
 #[derive(Clone, Debug)]

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use jiff::SignedDuration;
 
-use crate::cluster::{ObjectKey, Timestamp};
+use crate::base::Timestamp;
+use crate::cluster::ObjectKey;
 use crate::coverage::CellState;
 use crate::coverage::engine::GapView;
 use crate::model::Model;
@@ -188,7 +189,7 @@ pub fn conditions(
         let Some(status) = ds.controller else {
             continue;
         };
-        let differs: Vec<String> = crate::check::report::differences(&ds.counts, &status)
+        let differs: Vec<String> = crate::coverage::differences(&ds.counts, &status)
             .map(|(f, a, b)| format!("{f}: dsguard {a}, controller {b}"))
             .collect();
         if differs.is_empty() {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::route::Matcher;
-use crate::cluster::Timestamp;
+use crate::base::Timestamp;
 
 /// A request to create a silence.
 #[derive(Clone, Debug, Deserialize)]
@@ -54,8 +54,8 @@ impl Silence {
             .map(|m| Matcher::parse(m))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| format!("matchers: {e}"))?;
-        let duration = crate::coverage::grace::parse_duration(&request.duration)
-            .map_err(|e| format!("duration: {e}"))?;
+        let duration =
+            crate::base::parse_duration(&request.duration).map_err(|e| format!("duration: {e}"))?;
         if duration.is_zero() {
             return Err("duration: must be more than zero".to_owned());
         }

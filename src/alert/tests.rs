@@ -177,7 +177,7 @@ fn recovery_sends_the_resolve_and_the_repeat_interval_is_respected() {
 fn an_alert_that_resolves_before_it_was_notified_is_never_sent() {
     let mut world = World::new();
     let mut settings = settings("ops");
-    settings.route.group_wait = Some(crate::settings::Duration(SignedDuration::from_mins(10)));
+    settings.route.group_wait = Some(crate::base::Duration(SignedDuration::from_mins(10)));
     let mut engine = AlertEngine::new(settings, None);
     world.fail_w2(0);
     assert!(
@@ -210,7 +210,7 @@ fn new_node_whose_pod_cannot_start_during_an_incident_is_unreplaced_with_the_sch
         40,
     );
     let sent = run(&mut engine, &mut world, 40, 400);
-    let unreplaced: Vec<&notify::Alert> = sent
+    let unreplaced: Vec<&notification::Alert> = sent
         .iter()
         .flat_map(|n| &n.alerts)
         .filter(|a| a.labels["alertname"] == "DaemonSetPodUnreplaced")

@@ -6,24 +6,34 @@
 //! place that knows the API's field names, and the only place where a malformed object is caught:
 //! it returns a [`ProjectionError`] naming the field, which callers count and skip.
 
+#[cfg(any(test, feature = "testing"))]
 pub mod build;
-pub mod daemonset;
-pub mod node;
-pub mod pod;
-pub mod selector;
+mod client;
+mod daemonset;
+mod dump;
+mod node;
+mod pod;
+mod selector;
+mod settings;
 pub mod watch;
 
 use std::fmt;
 
 use serde::Serialize;
 
+pub use client::{ClientError, kube_client};
 pub use daemonset::{ControllerStatus, DaemonSetInfo, PlacementSpec};
-pub use node::{NodeHealth, NodeInfo, Taint, TaintEffect};
+pub use dump::{InputError, Inventory};
+pub use node::{
+    ANNOTATION_MAINTENANCE, NodeHealth, NodeInfo, TAINT_AUTOSCALER_DELETE, TAINT_DISK_PRESSURE,
+    TAINT_MEMORY_PRESSURE, TAINT_NETWORK_UNAVAILABLE, TAINT_NOT_READY, TAINT_OUT_OF_SERVICE,
+    TAINT_PID_PRESSURE, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE, Taint, TaintEffect,
+};
 pub use pod::{Deletion, PodInfo, PodPhase, PodReason};
 pub use selector::{LabelSelector, Labels, NodeSelectorRequirement, NodeSelectorTerm, Toleration};
+pub use settings::{KubeSettings, PodSettings, PodWatch, WatchSettings};
 
-/// A moment in time, as the API reports it.
-pub type Timestamp = jiff::Timestamp;
+use crate::base::Timestamp;
 
 /// The label the DaemonSet controller puts on every daemon pod: the template generation.
 pub const POD_TEMPLATE_GENERATION_LABEL: &str = "pod-template-generation";

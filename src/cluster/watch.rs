@@ -15,8 +15,8 @@ use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::{WatchStreamExt, watcher};
 use tokio::sync::mpsc;
 
+use super::settings::PodWatch;
 use super::{DaemonSetInfo, NodeInfo, ObjectKey, POD_TEMPLATE_GENERATION_LABEL, PodInfo};
-use crate::settings::PodWatch;
 
 /// A watched resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

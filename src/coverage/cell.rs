@@ -9,7 +9,8 @@ use super::grace::{GracePeriods, Settings};
 use super::placement::Exclusion;
 use super::placement::Placement;
 use super::state::{CellState, Reason, waiting_reason_code};
-use crate::cluster::{DaemonSetInfo, NodeHealth, NodeInfo, PodInfo, Timestamp};
+use crate::base::Timestamp;
+use crate::cluster::{DaemonSetInfo, NodeHealth, NodeInfo, PodInfo};
 
 /// A cell's share of the DaemonSet controller's status numbers (each 0 or 1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

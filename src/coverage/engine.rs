@@ -20,7 +20,8 @@ use super::cell::{Cell, CellInput, classify};
 use super::counts::{DaemonSetCounts, NodeCounts, StateCounts};
 use super::grace::{AnnotationError, GracePeriods, Settings};
 use super::{CellState, CompiledPlacement, Reason};
-use crate::cluster::{DaemonSetInfo, NodeInfo, ObjectKey, PodInfo, Timestamp};
+use crate::base::Timestamp;
+use crate::cluster::{DaemonSetInfo, NodeInfo, ObjectKey, PodInfo};
 
 /// A change of one cell, for the alert engine.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -4,6 +4,7 @@
 use jiff::SignedDuration;
 
 use super::CellState;
+use crate::base::parse_duration;
 use crate::cluster::Labels;
 
 /// Prefix of the per-DaemonSet grace annotations; the state name follows.
@@ -139,18 +140,6 @@ impl GracePeriods {
         *slot = parse_duration(duration)?;
         Ok(())
     }
-}
-
-/// Parses a non-negative duration such as `90s`, `10m` or `1h30m`.
-pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
-    let duration: SignedDuration = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (examples: 90s, 10m, 1h30m)"))?;
-    if duration.is_negative() {
-        return Err(format!("{text:?} is negative"));
-    }
-    Ok(duration)
 }
 
 #[cfg(test)]

@@ -17,7 +17,13 @@ pub mod engine;
 pub mod grace;
 pub mod state;
 
+mod config;
+mod report;
+
 pub use cell::Cell;
+pub use config::{CoverageSettings, GraceSettings};
+pub use engine::GapView;
 pub use engine::{Coverage, Transition};
 pub use grace::Settings;
+pub use report::{DaemonSetRow, daemonset_rows, differences};
 pub use state::{CellState, Reason};

@@ -2,7 +2,7 @@
 //! tolerations the DaemonSet controller adds to every daemon pod
 //! (`util.AddOrUpdateDaemonPodTolerations`).
 
-use crate::cluster::node::{
+use crate::cluster::{
     TAINT_DISK_PRESSURE, TAINT_MEMORY_PRESSURE, TAINT_NETWORK_UNAVAILABLE, TAINT_NOT_READY,
     TAINT_PID_PRESSURE, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE,
 };

@@ -8,8 +8,8 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::gauge::ConstGauge;
 
-use crate::clock::Clock;
-use crate::server::SharedEngine;
+use crate::alert::SharedEngine;
+use crate::base::Clock;
 
 /// Encodes `dsguard_alerts{alertname, state}`.
 #[derive(Debug)]

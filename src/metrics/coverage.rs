@@ -8,8 +8,8 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::gauge::ConstGauge;
 
-use super::SharedModel;
-use crate::clock::Clock;
+use crate::base::Clock;
+use crate::model::SharedModel;
 
 /// Encodes the coverage metrics.
 #[derive(Debug)]

@@ -9,9 +9,9 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
-use super::SharedModel;
-use crate::clock::Clock;
+use crate::base::Clock;
 use crate::cluster::watch::{FAILURE_REASONS, MALFORMED_REASONS};
+use crate::model::SharedModel;
 
 /// Encodes the health metrics.
 #[derive(Debug)]
@@ -22,7 +22,7 @@ pub struct HealthCollector {
     pub clock: Arc<dyn Clock>,
 }
 
-fn seconds(t: crate::cluster::Timestamp) -> f64 {
+fn seconds(t: crate::base::Timestamp) -> f64 {
     t.as_millisecond() as f64 / 1000.0
 }
 

@@ -10,17 +10,22 @@ pub mod coverage;
 pub mod health;
 pub mod text;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::clock::Clock;
-use crate::model::Model;
+use crate::base::Clock;
+use crate::model::SharedModel;
 
-/// The model, shared by the model task (writer) and the HTTP server and metrics (readers).
-pub type SharedModel = Arc<Mutex<Model>>;
+/// What the exposition contains (the `metrics` section of the settings).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// Export every (DaemonSet, node) cell, not only the gaps: for small clusters.
+    pub full_matrix: bool,
+}
 
 /// Buckets of the evaluation-time histogram, in seconds: one event takes microseconds, a full
 /// relist of a 5,000-node cluster a few hundred milliseconds.
@@ -39,7 +44,7 @@ impl Metrics {
     /// Registers every metric of dsguard.
     pub fn new(
         model: SharedModel,
-        alerts: crate::server::SharedEngine,
+        alerts: crate::alert::SharedEngine,
         clock: Arc<dyn Clock>,
         full_matrix: bool,
     ) -> Self {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use jiff::SignedDuration;
 use serde::Serialize;
 
-use crate::cluster::Timestamp;
+use crate::base::Timestamp;
 use crate::cluster::watch::{Resource, WatchEvent};
 
 /// Why dsguard is blind, and since when.

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::cluster::{ObjectKey, Timestamp};
+use crate::base::Timestamp;
+use crate::cluster::ObjectKey;
 use crate::coverage::{CellState, Coverage, Transition};
 
 /// How many closed incidents are kept for the API.

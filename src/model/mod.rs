@@ -11,12 +11,16 @@ pub mod incidents;
 use jiff::SignedDuration;
 use prometheus_client::metrics::histogram::Histogram;
 
-use crate::cluster::Timestamp;
+use crate::base::Timestamp;
 use crate::cluster::watch::{Object, ObjectRef, Resource, WatchEvent};
 use crate::coverage::{CellState, Coverage, Settings, Transition};
 
 pub use health::{Blindness, WatchHealth};
 pub use incidents::{Incident, Incidents};
+
+/// The model, shared by the model task (writer) and the HTTP server, metrics, alert engine and
+/// executor (readers).
+pub type SharedModel = std::sync::Arc<std::sync::Mutex<Model>>;
 
 /// Buckets of the time-to-replace histogram, in seconds: from a pod that starts in seconds to
 /// one that waits half an hour for an image or for room.

@@ -34,7 +34,7 @@ use super::alertmanager::AlertmanagerConfig;
 use super::email::EmailConfig;
 use super::slack::SlackConfig;
 use super::webhook::WebhookConfig;
-use crate::settings::{Duration, SettingsError};
+use crate::base::{Duration, SettingsError};
 
 /// Receivers, retries and the state directory.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -210,6 +210,3 @@ impl NotifySettings {
         self.receivers.iter().find(|r| r.name == name)
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -25,7 +25,7 @@ use super::metrics::{NotifyMetrics, Outcome};
 use super::receiver::Receiver;
 use super::store::{self, Decision, Delivered, LogUpdate, Queued, Store};
 use super::{Notification, Status};
-use crate::clock::Clock;
+use crate::base::Clock;
 
 /// Capacity of the channel from the engine. The engine sends at most one notification per group
 /// and receiver per evaluation; a zone outage on a large cluster (a hundred failed nodes, each

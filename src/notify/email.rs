@@ -16,7 +16,7 @@ use super::error::DeliveryError;
 use super::message::{self, TEST_TEXT};
 use super::secret::{Secret, scrub};
 use super::{Notification, Status};
-use crate::settings::{Duration, SettingsError};
+use crate::base::{Duration, SettingsError};
 
 /// How the SMTP connection is secured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]

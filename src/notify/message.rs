@@ -87,7 +87,7 @@ pub fn facts(alert: &Alert) -> Facts {
 }
 
 /// A moment as `2024-05-01 12:00:00 UTC`.
-fn when(t: crate::cluster::Timestamp) -> String {
+fn when(t: crate::base::Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 

@@ -9,7 +9,7 @@ use super::error::{DeliveryError, NotifyError};
 use super::slack::SlackReceiver;
 use super::webhook::WebhookReceiver;
 use super::{Alert, Notification};
-use crate::cluster::Timestamp;
+use crate::base::Timestamp;
 
 /// The channel of a receiver.
 #[derive(Debug)]

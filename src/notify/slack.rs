@@ -11,7 +11,7 @@ use super::error::DeliveryError;
 use super::message::{self, TEST_TEXT};
 use super::secret::SecretUrl;
 use super::{Notification, Status, http};
-use crate::settings::{Duration, SettingsError};
+use crate::base::{Duration, SettingsError};
 
 /// A Slack incoming webhook.
 #[derive(Clone, Debug, Deserialize)]

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::NotifyError;
 use super::{Alert, Notification, Status};
-use crate::cluster::Timestamp;
+use crate::base::Timestamp;
 
 /// A notification accepted by the dispatcher.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{Alert, Notification, Status};
-use crate::cluster::Timestamp;
+use crate::base::Timestamp;
 
 fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
@@ -86,7 +86,7 @@ fn the_id_is_stable_and_tells_notifications_apart() {
 
 #[test]
 fn a_test_notification_is_marked_as_a_test() {
-    let n = Notification::test_for("ops", Timestamp::now());
+    let n = super::test_notification("ops", Timestamp::now());
     assert!(n.test);
     assert_eq!(n.alerts[0].labels["alertname"], "DsguardNotificationTest");
     assert!(super::message::title(&n).starts_with("[TEST]"));

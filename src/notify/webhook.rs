@@ -12,7 +12,7 @@ use super::config::{invalid, positive};
 use super::error::DeliveryError;
 use super::secret::{Secret, SecretUrl};
 use super::{Notification, Status, http};
-use crate::settings::{Duration, SettingsError};
+use crate::base::{Duration, SettingsError};
 
 /// A generic webhook.
 #[derive(Clone, Debug, Deserialize)]

@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use crate::cluster::{ObjectKey, Timestamp};
+use crate::base::Timestamp;
+use crate::cluster::ObjectKey;
 
 /// The kinds of action a plan can hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

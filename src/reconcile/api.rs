@@ -9,7 +9,7 @@ use super::action::{Action, Plan};
 use super::executor::ReconcileHandle;
 use super::plan::{DaemonSetAnnotations, plan};
 use super::{Mode, ReconcileSettings};
-use crate::cluster::Timestamp;
+use crate::base::Timestamp;
 use crate::model::Model;
 
 /// The answer of `/api/v1/reconcile`.

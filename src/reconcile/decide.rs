@@ -11,7 +11,7 @@ use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
 use super::action::{Action, Plan};
 use super::limiter::RateLimiter;
 use super::{Mode, ReconcileSettings};
-use crate::cluster::Timestamp;
+use crate::base::Timestamp;
 
 /// What became of an executable action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -12,9 +12,9 @@ use super::io::{self, ReconcileError};
 use super::metrics::ReconcileMetrics;
 use super::plan::{DaemonSetAnnotations, plan};
 use super::{Mode, ReconcileSettings};
-use crate::clock::Clock;
-use crate::cluster::Timestamp;
-use crate::metrics::SharedModel;
+use crate::base::Clock;
+use crate::base::Timestamp;
+use crate::model::SharedModel;
 
 /// The latest plan, shared with the HTTP API.
 #[derive(Clone, Debug, Default)]

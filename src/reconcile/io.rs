@@ -20,8 +20,9 @@ use super::action::{Action, ActionKind};
 use super::decide::Outcome;
 use super::optout::Consent;
 use super::plan::DaemonSetAnnotations;
-use crate::cluster::node::TAINT_OUT_OF_SERVICE;
-use crate::cluster::{DSGUARD_ANNOTATION_PREFIX, ObjectKey, Timestamp};
+use crate::base::Timestamp;
+use crate::cluster::TAINT_OUT_OF_SERVICE;
+use crate::cluster::{DSGUARD_ANNOTATION_PREFIX, ObjectKey};
 
 /// Tries of one API call that fails transiently (5xx, 429, connection): a short burst within
 /// the run; the decider's backoff takes over across runs.

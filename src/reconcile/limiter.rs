@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use jiff::SignedDuration;
 
-use crate::cluster::Timestamp;
+use crate::base::Timestamp;
 
 /// The window the limit counts in.
 pub const WINDOW: SignedDuration = SignedDuration::from_mins(1);

@@ -9,7 +9,7 @@ use prometheus_client::registry::Registry;
 
 use super::action::{ActionKind, Plan};
 use super::decide::Outcome;
-use crate::cluster::Timestamp;
+use crate::base::Timestamp;
 
 impl EncodeLabelValue for ActionKind {
     fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {

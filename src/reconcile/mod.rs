@@ -9,17 +9,17 @@
 //! [`executor::Executor`] is the task that owns the I/O: every `reconcile.interval` it plans,
 //! decides with [`decide::Decider`] (a pure core: mode, blindness, opt-outs, rate limit, backoff)
 //! and, in `enforce` mode only, force-deletes pods through the Kubernetes API and records an
-//! Event on the pod and on its DaemonSet. [`cli`] is `dsguard reconcile`, [`api`] the
+//! Event on the pod and on its DaemonSet. [`once`] plans and applies once for `dsguard reconcile`, [`api`] the
 //! `/api/v1/reconcile` answer and [`metrics`] the planned and executed actions.
 
 pub mod action;
 pub mod api;
-pub mod cli;
 pub mod decide;
 pub mod executor;
 pub mod io;
 pub mod limiter;
 pub mod metrics;
+mod once;
 pub mod optout;
 pub mod plan;
 mod unschedulable;
@@ -27,13 +27,14 @@ mod unschedulable;
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 
-use crate::settings::{Duration, SettingsError};
+use crate::base::{Duration, SettingsError};
 
 pub use action::{Action, ActionKind, Plan};
 pub use api::{PlanResponse, plan_response};
 pub use decide::{Decider, Decision, Outcome};
 pub use executor::{Executor, ReconcileHandle};
 pub use metrics::ReconcileMetrics;
+pub use once::{apply, plan_of};
 pub use plan::{DaemonSetAnnotations, plan};
 
 /// What the executor may do.

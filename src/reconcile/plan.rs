@@ -11,8 +11,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cluster::node::TAINT_OUT_OF_SERVICE;
-use crate::cluster::{Labels, NodeInfo, ObjectKey, Timestamp};
+use crate::base::Timestamp;
+use crate::cluster::TAINT_OUT_OF_SERVICE;
+use crate::cluster::{Labels, NodeInfo, ObjectKey};
 use crate::coverage::engine::GapView;
 use crate::coverage::{CellState, Reason};
 use crate::model::Model;
@@ -272,7 +273,7 @@ impl Planner<'_> {
                      for the DaemonSet; restarting kube-controller-manager (or its leader) \
                      resets its expectations.",
                     nodes.join(", "),
-                    crate::check::report::human(settings.stall_after.0),
+                    crate::base::human(settings.stall_after.0),
                     status.current,
                     status.desired,
                     view.counts.current

@@ -4,12 +4,11 @@
 use jiff::SignedDuration;
 
 use super::*;
+use crate::base::Timestamp;
+use crate::cluster::TAINT_OUT_OF_SERVICE;
 use crate::cluster::build::{daemon_pod, daemonset, node};
-use crate::cluster::node::TAINT_OUT_OF_SERVICE;
 use crate::cluster::watch::{Object, ObjectRef, Resource, WatchEvent};
-use crate::cluster::{
-    ControllerStatus, DaemonSetInfo, NodeInfo, ObjectKey, PodInfo, TaintEffect, Timestamp,
-};
+use crate::cluster::{ControllerStatus, DaemonSetInfo, NodeInfo, ObjectKey, PodInfo, TaintEffect};
 use crate::coverage::CellState;
 use crate::model::Model;
 use crate::reconcile::optout::ANNOTATION_RECONCILE;
@@ -511,7 +510,7 @@ fn a_failed_action_is_retried_with_doubling_backoff() {
 #[test]
 fn settings_name_the_offending_key() {
     let error = |settings: ReconcileSettings| match settings.validate() {
-        Err(crate::settings::SettingsError::Invalid { key, .. }) => key,
+        Err(crate::base::SettingsError::Invalid { key, .. }) => key,
         other => panic!("{other:?}"),
     };
     assert!(ReconcileSettings::default().validate().is_ok());
@@ -521,7 +520,7 @@ fn settings_name_the_offending_key() {
     };
     assert_eq!(error(zero), "reconcile.max_per_minute");
     let early = ReconcileSettings {
-        orphan_after: crate::settings::Duration(SignedDuration::from_secs(30)),
+        orphan_after: crate::base::Duration(SignedDuration::from_secs(30)),
         ..ReconcileSettings::default()
     };
     assert_eq!(error(early), "reconcile.orphan_after");

@@ -5,10 +5,11 @@ use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState};
-use crate::check::report::{DaemonSetRow, daemonset_rows};
-use crate::cluster::{ObjectKey, Timestamp};
+use crate::base::Timestamp;
+use crate::cluster::ObjectKey;
 use crate::coverage::engine::{GapView, NodeView};
 use crate::coverage::{CellState, Reason};
+use crate::coverage::{DaemonSetRow, daemonset_rows};
 use crate::model::{Blindness, Incident};
 
 /// Filters of `/api/v1/coverage`; all optional, all exact matches.

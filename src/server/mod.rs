@@ -11,8 +11,26 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
-use crate::clock::Clock;
-use crate::metrics::{Metrics, SharedModel};
+use crate::alert::SharedEngine;
+use crate::base::Clock;
+use crate::metrics::Metrics;
+use crate::model::SharedModel;
+
+/// The HTTP server (the `server` section of the settings).
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address to serve `/metrics`, `/healthz`, `/readyz` and `/api/v1` on.
+    pub listen: std::net::SocketAddr,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: std::net::SocketAddr::from(([0, 0, 0, 0], 8080)),
+        }
+    }
+}
 
 /// What handlers need.
 #[derive(Clone, Debug)]
@@ -34,9 +52,6 @@ impl axum::extract::FromRef<AppState> for crate::reconcile::ReconcileHandle {
         state.reconcile.clone()
     }
 }
-
-/// The alert engine, shared by the model task (writer) and the API.
-pub type SharedEngine = Arc<std::sync::Mutex<crate::alert::AlertEngine>>;
 
 /// The OpenMetrics content type.
 pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";

@@ -9,8 +9,8 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use super::*;
-use crate::clock::FixedClock;
-use crate::cluster::Timestamp;
+use crate::base::FixedClock;
+use crate::base::Timestamp;
 use crate::cluster::build::{daemon_pod, daemonset, node};
 use crate::cluster::watch::{Object, Resource, WatchEvent};
 use crate::model::Model;

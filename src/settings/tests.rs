@@ -1,4 +1,11 @@
 use super::*;
+use std::path::PathBuf;
+
+use jiff::SignedDuration;
+
+use crate::base::Duration;
+use crate::cluster::PodWatch;
+use crate::coverage::{self, CellState};
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -21,7 +28,10 @@ fn defaults_need_no_file_and_no_environment() {
     assert_eq!(settings.server.listen.to_string(), "0.0.0.0:8080");
     assert_eq!(settings.pods.watch, PodWatch::Daemon);
     assert_eq!(settings.watch.staleness.0, SignedDuration::from_secs(60));
-    assert_eq!(settings.coverage(), coverage::Settings::default());
+    assert_eq!(
+        settings.coverage.to_settings(),
+        coverage::Settings::default()
+    );
 }
 
 #[test]
@@ -47,7 +57,7 @@ fn file_then_environment_override_the_defaults() {
     assert_eq!(settings.pods.watch, PodWatch::All);
     assert!(settings.metrics.full_matrix);
     assert_eq!(
-        settings.coverage().grace.stranded,
+        settings.coverage.to_settings().grace.stranded,
         SignedDuration::from_secs(30)
     );
 }
@@ -175,7 +185,7 @@ fn every_gap_states_grace_override_reaches_the_evaluation() {
             .grace
             .set(state, Duration(SignedDuration::from_secs(i as i64 + 1)));
     }
-    let coverage = settings.coverage();
+    let coverage = settings.coverage.to_settings();
     for (i, state) in CellState::ALL.into_iter().enumerate() {
         let want = if state.is_gap() {
             SignedDuration::from_secs(i as i64 + 1)
@@ -185,3 +195,5 @@ fn every_gap_states_grace_override_reaches_the_evaluation() {
         assert_eq!(coverage.grace.for_state(state), want, "{}", state.as_str());
     }
 }
+
+mod notify;

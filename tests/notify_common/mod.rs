@@ -15,8 +15,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::IntoResponse;
-use dsguard::cluster::Timestamp;
-use dsguard::notify::{Alert, Notification, NotifySettings, Status};
+use dsguard::base::Timestamp;
+use dsguard::notification::{Alert, Notification, Status};
+use dsguard::notify::NotifySettings;
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]

@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use super::{Coverage, Place};
-use crate::cluster::{ControllerStatus, NodeHealth, ObjectKey, Timestamp};
+use crate::base::Timestamp;
+use crate::cluster::{ControllerStatus, NodeHealth, ObjectKey};
 use crate::coverage::cell::Cell;
 use crate::coverage::counts::{DaemonSetCounts, NodeCounts, StateCounts};
 use crate::coverage::{CellState, Reason};

@@ -3,11 +3,11 @@
 
 use super::*;
 use crate::cluster::build::{daemonset, field_term, node, requirement as req, term};
-use crate::cluster::node::{
+use crate::cluster::{DaemonSetInfo, TaintEffect::*};
+use crate::cluster::{
     TAINT_DISK_PRESSURE, TAINT_MEMORY_PRESSURE, TAINT_NETWORK_UNAVAILABLE, TAINT_NOT_READY,
     TAINT_OUT_OF_SERVICE, TAINT_PID_PRESSURE, TAINT_UNREACHABLE,
 };
-use crate::cluster::{DaemonSetInfo, TaintEffect::*};
 
 /// (should_run, should_continue_running, exclusion code).
 type Want = (bool, bool, Option<&'static str>);
