@@ -12,10 +12,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc};
 use tracing::Instrument;
 
-use crate::alert::AlertEngine;
-use crate::alert::SharedEngine;
+use crate::alert::{AlertEngine, SharedEngine};
 use crate::base::Clock;
-use crate::cluster::watch::{self, Resource, WatchEvent};
+use crate::cluster::{Resource, WatchEvent, run_watch};
 use crate::coverage::Transition;
 use crate::metrics::Metrics;
 use crate::model::{Model, SharedModel};
@@ -110,7 +109,7 @@ pub async fn run(
     for resource in Resource::ALL {
         let span = tracing::info_span!("watch", resource = resource.as_str());
         watchers.spawn(
-            watch::run(
+            run_watch(
                 client.clone(),
                 resource,
                 settings.pods.watch,

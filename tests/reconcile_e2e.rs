@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 use dsguard::base::Clock;
 use dsguard::base::Duration as SettingsDuration;
-use dsguard::cluster::ObjectKey;
-use dsguard::cluster::PodWatch;
-use dsguard::cluster::watch::{self, Object, ObjectRef, Resource, WatchEvent};
+use dsguard::cluster::{Object, ObjectKey, ObjectRef, PodWatch, Resource, WatchEvent, run_watch};
 use dsguard::coverage::CellState;
 use dsguard::model::Model;
 use dsguard::model::SharedModel;
@@ -68,7 +66,7 @@ impl Harness {
         let (events, mut receiver) = mpsc::channel(1024);
         let mut tasks = Vec::new();
         for resource in Resource::ALL {
-            tasks.push(tokio::spawn(watch::run(
+            tasks.push(tokio::spawn(run_watch(
                 client.clone(),
                 resource,
                 PodWatch::Daemon,

@@ -8,9 +8,9 @@
 //! notified firing. The engine is synchronous and does no I/O but for saving its state to the
 //! state directory, so that a restart neither repeats nor forgets a notification.
 
-pub mod route;
-pub mod rules;
-pub mod silence;
+mod route;
+mod rules;
+mod silence;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -22,7 +22,7 @@ use crate::base::Timestamp;
 use crate::model::Model;
 use crate::notification::{self, Notification, Status};
 use route::{Destination, Route};
-use silence::{Silence, SilenceRequest};
+pub use silence::{Silence, SilenceRequest};
 
 /// The alert engine, shared by the model task (which evaluates it) and the API and metrics
 /// (which read it and change silences).

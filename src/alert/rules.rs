@@ -8,8 +8,7 @@ use jiff::SignedDuration;
 
 use crate::base::Timestamp;
 use crate::cluster::ObjectKey;
-use crate::coverage::CellState;
-use crate::coverage::engine::GapView;
+use crate::coverage::{CellState, GapView};
 use crate::model::Model;
 
 /// How long `DaemonSetRolloutStuck` waits for progress on usable nodes.

@@ -2,8 +2,7 @@ use jiff::SignedDuration;
 
 use super::*;
 use crate::cluster::build::{daemon_pod, daemonset, node};
-use crate::cluster::watch::{Object, Resource, WatchEvent};
-use crate::cluster::{DaemonSetInfo, NodeInfo, PodInfo};
+use crate::cluster::{DaemonSetInfo, NodeInfo, Object, PodInfo, Resource, WatchEvent};
 
 fn at(seconds: i64) -> Timestamp {
     "2026-11-22T00:00:00Z".parse::<Timestamp>().unwrap() + SignedDuration::from_secs(seconds)
@@ -240,7 +239,7 @@ fn cordoned_and_maintenance_nodes_do_not_page() {
     );
     for n in ["w-1", "w-3"] {
         world.model.handle(
-            WatchEvent::Deleted(crate::cluster::watch::ObjectRef::Pod(
+            WatchEvent::Deleted(crate::cluster::ObjectRef::Pod(
                 daemon_pod(&world.agent.clone(), n).key,
             )),
             at(1),

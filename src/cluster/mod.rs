@@ -15,7 +15,7 @@ mod node;
 mod pod;
 mod selector;
 mod settings;
-pub mod watch;
+mod watch;
 
 use std::fmt;
 
@@ -32,6 +32,9 @@ pub use node::{
 pub use pod::{Deletion, PodInfo, PodPhase, PodReason};
 pub use selector::{LabelSelector, Labels, NodeSelectorRequirement, NodeSelectorTerm, Toleration};
 pub use settings::{KubeSettings, PodSettings, PodWatch, WatchSettings};
+pub use watch::{
+    FAILURE_REASONS, MALFORMED_REASONS, Object, ObjectRef, Resource, WatchEvent, run as run_watch,
+};
 
 use crate::base::Timestamp;
 

@@ -6,23 +6,24 @@
 //! alert engine consumes. Everything here is synchronous, does no I/O and takes the time as an
 //! argument, so that it can be tested and benchmarked exactly.
 
-pub mod affinity;
-pub mod placement;
-pub mod tolerations;
+mod affinity;
+mod placement;
+mod tolerations;
 
 pub use placement::{CompiledPlacement, Exclusion, Placement};
-pub mod cell;
-pub mod counts;
-pub mod engine;
-pub mod grace;
-pub mod state;
+mod cell;
+mod counts;
+mod engine;
+mod grace;
+mod state;
 
 mod config;
 mod report;
 
 pub use cell::Cell;
 pub use config::{CoverageSettings, GraceSettings};
-pub use engine::GapView;
+pub use counts::{DaemonSetCounts, NodeCounts, StateCounts};
+pub use engine::{CellView, DaemonSetView, GapView, NodeView};
 pub use engine::{Coverage, Transition};
 pub use grace::Settings;
 pub use report::{DaemonSetRow, daemonset_rows, differences};

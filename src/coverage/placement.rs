@@ -19,8 +19,9 @@ use serde::Serialize;
 use super::Reason;
 use super::affinity::NodeAffinity;
 use super::tolerations::{tolerated, with_daemon_tolerations};
-use crate::cluster::{NodeInfo, PlacementSpec, Taint, TaintEffect, Toleration};
-use crate::cluster::{TAINT_NOT_READY, TAINT_UNREACHABLE};
+use crate::cluster::{
+    NodeInfo, PlacementSpec, TAINT_NOT_READY, TAINT_UNREACHABLE, Taint, TaintEffect, Toleration,
+};
 
 /// Why a DaemonSet's pod should not run on a node.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -43,7 +43,7 @@ impl Collector for CoverageCollector {
         let coverage = model.coverage();
 
         let nodes = coverage.nodes();
-        let node_series = |f: fn(&crate::coverage::counts::NodeCounts) -> i64| {
+        let node_series = |f: fn(&crate::coverage::NodeCounts) -> i64| {
             nodes
                 .iter()
                 .map(move |n| ([("node", n.name.as_str())], f(&n.counts) as f64))
@@ -68,7 +68,7 @@ impl Collector for CoverageCollector {
         )?;
 
         let daemonsets = coverage.daemonsets();
-        let ds_series = |f: fn(&crate::coverage::counts::DaemonSetCounts) -> i64| {
+        let ds_series = |f: fn(&crate::coverage::DaemonSetCounts) -> i64| {
             daemonsets.iter().map(move |d| {
                 (
                     [
@@ -173,7 +173,7 @@ impl Collector for CoverageCollector {
         )?;
 
         let gaps = model.gaps(now);
-        let gap_labels = |g: &crate::coverage::engine::GapView| -> [(&'static str, String); 5] {
+        let gap_labels = |g: &crate::coverage::GapView| -> [(&'static str, String); 5] {
             [
                 ("namespace", g.namespace.clone()),
                 ("daemonset", g.daemonset.clone()),

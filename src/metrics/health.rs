@@ -10,7 +10,7 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
 use crate::base::Clock;
-use crate::cluster::watch::{FAILURE_REASONS, MALFORMED_REASONS};
+use crate::cluster::{FAILURE_REASONS, MALFORMED_REASONS};
 use crate::model::SharedModel;
 
 /// Encodes the health metrics.
@@ -97,7 +97,7 @@ impl Collector for HealthCollector {
             None,
             MetricType::Counter,
         )?;
-        for resource in crate::cluster::watch::Resource::ALL {
+        for resource in crate::cluster::Resource::ALL {
             for reason in MALFORMED_REASONS {
                 let count = model
                     .malformed()

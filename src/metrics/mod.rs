@@ -5,12 +5,14 @@
 //! observed into histograms as it happens. Names follow `dsguard_<what>_<unit>`; no label carries
 //! free text: states, reasons and resources are fixed sets, names are Kubernetes object names.
 
-pub mod alerts;
-pub mod coverage;
-pub mod health;
-pub mod text;
+mod alerts;
+mod coverage;
+mod health;
+mod text;
 
 use std::sync::Arc;
+
+pub use text::{PROMETHEUS_TEXT, from_openmetrics};
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::histogram::Histogram;

@@ -8,7 +8,7 @@ use jiff::SignedDuration;
 use serde::Serialize;
 
 use crate::base::Timestamp;
-use crate::cluster::watch::{Resource, WatchEvent};
+use crate::cluster::{Resource, WatchEvent};
 
 /// Why dsguard is blind, and since when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -133,8 +133,8 @@ impl WatchHealth {
     }
 }
 
-fn resource_of(object: &crate::cluster::watch::Object) -> Resource {
-    use crate::cluster::watch::Object;
+fn resource_of(object: &crate::cluster::Object) -> Resource {
+    use crate::cluster::Object;
     match object {
         Object::Node(_) => Resource::Nodes,
         Object::DaemonSet(_) => Resource::DaemonSets,
@@ -142,8 +142,8 @@ fn resource_of(object: &crate::cluster::watch::Object) -> Resource {
     }
 }
 
-fn resource_of_ref(object: &crate::cluster::watch::ObjectRef) -> Resource {
-    use crate::cluster::watch::ObjectRef;
+fn resource_of_ref(object: &crate::cluster::ObjectRef) -> Resource {
+    use crate::cluster::ObjectRef;
     match object {
         ObjectRef::Node(_) => Resource::Nodes,
         ObjectRef::DaemonSet(_) => Resource::DaemonSets,

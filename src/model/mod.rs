@@ -5,14 +5,14 @@
 //! cell transitions they caused. Like the engine it wraps, the model is synchronous, does no
 //! I/O and takes the time as an argument; the async task that owns it lives in `app`.
 
-pub mod health;
-pub mod incidents;
+mod health;
+mod incidents;
 
 use jiff::SignedDuration;
 use prometheus_client::metrics::histogram::Histogram;
 
 use crate::base::Timestamp;
-use crate::cluster::watch::{Object, ObjectRef, Resource, WatchEvent};
+use crate::cluster::{Object, ObjectRef, Resource, WatchEvent};
 use crate::coverage::{CellState, Coverage, Settings, Transition};
 
 pub use health::{Blindness, WatchHealth};
@@ -118,7 +118,7 @@ impl Model {
     /// coming back. That is a pod stuck terminating or orphaned (it blocks its replacement), or a
     /// missing, pending or not-ready pod on a node that came back from an incident or joined
     /// while one was open.
-    pub fn gaps(&self, now: Timestamp) -> Vec<crate::coverage::engine::GapView> {
+    pub fn gaps(&self, now: Timestamp) -> Vec<crate::coverage::GapView> {
         let mut gaps = self.coverage.gaps(now);
         for gap in &mut gaps {
             gap.unreplaced = gap.actionable

@@ -12,8 +12,7 @@ use super::config::{invalid, positive};
 use super::error::DeliveryError;
 use super::secret::{Secret, SecretUrl};
 use super::{Alert, Status, http};
-use crate::base::Timestamp;
-use crate::base::{Duration, SettingsError};
+use crate::base::{Duration, SettingsError, Timestamp};
 
 /// Default interval between re-posts of firing alerts: Alertmanager's `resolve_timeout` defaults
 /// to 5m, and our `endsAt` is four intervals ahead.

@@ -20,19 +20,19 @@ use std::collections::BTreeMap;
 use crate::base::Timestamp;
 use crate::notification::{Alert, Notification, Status};
 
-pub mod alertmanager;
+mod alertmanager;
 mod config;
 mod dispatcher;
-pub mod email;
-pub mod error;
+mod email;
+mod error;
 mod http;
-pub mod message;
+mod message;
 mod metrics;
 mod receiver;
-pub mod secret;
-pub mod slack;
-pub(crate) mod store;
-pub mod webhook;
+mod secret;
+mod slack;
+mod store;
+mod webhook;
 
 pub use config::{NotifySettings, ReceiverKind, ReceiverSettings, RetrySettings};
 pub use dispatcher::{DRAIN_DEADLINE, Dispatcher, DispatcherHandle, QUEUE_CAPACITY};
@@ -104,4 +104,4 @@ pub async fn send_test(settings: &NotifySettings, receiver: &str) -> Result<Stri
 }
 
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;

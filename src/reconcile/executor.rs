@@ -12,8 +12,7 @@ use super::io::{self, ReconcileError};
 use super::metrics::ReconcileMetrics;
 use super::plan::{DaemonSetAnnotations, plan};
 use super::{Mode, ReconcileSettings};
-use crate::base::Clock;
-use crate::base::Timestamp;
+use crate::base::{Clock, Timestamp};
 use crate::model::SharedModel;
 
 /// The latest plan, shared with the HTTP API.

@@ -21,8 +21,7 @@ use super::decide::Outcome;
 use super::optout::Consent;
 use super::plan::DaemonSetAnnotations;
 use crate::base::Timestamp;
-use crate::cluster::TAINT_OUT_OF_SERVICE;
-use crate::cluster::{DSGUARD_ANNOTATION_PREFIX, ObjectKey};
+use crate::cluster::{DSGUARD_ANNOTATION_PREFIX, ObjectKey, TAINT_OUT_OF_SERVICE};
 
 /// Tries of one API call that fails transiently (5xx, 429, connection): a short burst within
 /// the run; the decider's backoff takes over across runs.

@@ -39,8 +39,9 @@ impl RateLimiter {
         true
     }
 
-    /// Permits left at `now`.
-    pub fn available(&self, now: Timestamp) -> usize {
+    /// Permits left at `now` (the tests read it; the executor asks `try_acquire`).
+    #[cfg(test)]
+    fn available(&self, now: Timestamp) -> usize {
         let used = self.recent.iter().filter(|t| **t + WINDOW > now).count();
         self.per_minute.saturating_sub(used)
     }

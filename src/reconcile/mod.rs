@@ -12,16 +12,16 @@
 //! Event on the pod and on its DaemonSet. [`once`] plans and applies once for `dsguard reconcile`, [`api`] the
 //! `/api/v1/reconcile` answer and [`metrics`] the planned and executed actions.
 
-pub mod action;
-pub mod api;
-pub mod decide;
-pub mod executor;
-pub mod io;
-pub mod limiter;
-pub mod metrics;
+mod action;
+mod api;
+mod decide;
+mod executor;
+mod io;
+mod limiter;
+mod metrics;
 mod once;
-pub mod optout;
-pub mod plan;
+mod optout;
+mod plan;
 mod unschedulable;
 
 use jiff::SignedDuration;
@@ -30,11 +30,12 @@ use serde::{Deserialize, Serialize};
 use crate::base::{Duration, SettingsError};
 
 pub use action::{Action, ActionKind, Plan};
-pub use api::{PlanResponse, plan_response};
+pub use api::{PlanResponse, handler as plan_handler, plan_response};
 pub use decide::{Decider, Decision, Outcome};
 pub use executor::{Executor, ReconcileHandle};
 pub use metrics::ReconcileMetrics;
 pub use once::{apply, plan_of};
+pub use optout::ANNOTATION_RECONCILE;
 pub use plan::{DaemonSetAnnotations, plan};
 
 /// What the executor may do.

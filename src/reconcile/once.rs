@@ -11,8 +11,7 @@ use super::decide::Outcome;
 use super::io;
 use super::plan::{DaemonSetAnnotations, plan};
 use crate::base::Timestamp;
-use crate::cluster::Inventory;
-use crate::cluster::watch::{Object, Resource, WatchEvent};
+use crate::cluster::{Inventory, Object, Resource, WatchEvent};
 use crate::model::Model;
 
 /// The plan of an inventory at `now`, with default settings.

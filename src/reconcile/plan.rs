@@ -12,10 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::base::Timestamp;
-use crate::cluster::TAINT_OUT_OF_SERVICE;
-use crate::cluster::{Labels, NodeInfo, ObjectKey};
-use crate::coverage::engine::GapView;
-use crate::coverage::{CellState, Reason};
+use crate::cluster::{Labels, NodeInfo, ObjectKey, TAINT_OUT_OF_SERVICE};
+use crate::coverage::{CellState, GapView, Reason};
 use crate::model::Model;
 
 use super::action::{Action, ActionKind, Plan};

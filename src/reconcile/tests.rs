@@ -5,13 +5,14 @@ use jiff::SignedDuration;
 
 use super::*;
 use crate::base::Timestamp;
-use crate::cluster::TAINT_OUT_OF_SERVICE;
 use crate::cluster::build::{daemon_pod, daemonset, node};
-use crate::cluster::watch::{Object, ObjectRef, Resource, WatchEvent};
-use crate::cluster::{ControllerStatus, DaemonSetInfo, NodeInfo, ObjectKey, PodInfo, TaintEffect};
+use crate::cluster::{
+    ControllerStatus, DaemonSetInfo, NodeInfo, Object, ObjectKey, ObjectRef, PodInfo, Resource,
+    TAINT_OUT_OF_SERVICE, TaintEffect, WatchEvent,
+};
 use crate::coverage::CellState;
 use crate::model::Model;
-use crate::reconcile::optout::ANNOTATION_RECONCILE;
+use crate::reconcile::ANNOTATION_RECONCILE;
 
 fn at(seconds: i64) -> Timestamp {
     "2026-11-22T00:00:00Z".parse::<Timestamp>().unwrap() + SignedDuration::from_secs(seconds)

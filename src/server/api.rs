@@ -7,9 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{ApiError, AppState};
 use crate::base::Timestamp;
 use crate::cluster::ObjectKey;
-use crate::coverage::engine::{GapView, NodeView};
-use crate::coverage::{CellState, Reason};
-use crate::coverage::{DaemonSetRow, daemonset_rows};
+use crate::coverage::{CellState, DaemonSetRow, GapView, NodeView, Reason, daemonset_rows};
 use crate::model::{Blindness, Incident};
 
 /// Filters of `/api/v1/coverage`; all optional, all exact matches.
@@ -194,7 +192,7 @@ pub async fn daemonset(
     Ok(Json(DaemonSetResponse { summary, cells }))
 }
 
-fn entry(at: CellAt, view: &crate::coverage::engine::CellView, now: Timestamp) -> CellEntry {
+fn entry(at: CellAt, view: &crate::coverage::CellView, now: Timestamp) -> CellEntry {
     CellEntry {
         at,
         state: view.cell.state,
@@ -252,7 +250,7 @@ pub async fn alerts(State(state): State<AppState>) -> Result<Json<AlertsResponse
 /// Handles `GET /api/v1/silences`.
 pub async fn silences(
     State(state): State<AppState>,
-) -> Result<Json<Vec<crate::alert::silence::Silence>>, ApiError> {
+) -> Result<Json<Vec<crate::alert::Silence>>, ApiError> {
     let now = state.clock.now();
     Ok(Json(
         state
@@ -266,11 +264,8 @@ pub async fn silences(
 /// Handles `POST /api/v1/silences` with `{"matchers": [...], "duration": "2h", "created_by": "...", "comment": "..."}`.
 pub async fn create_silence(
     State(state): State<AppState>,
-    request: Result<
-        Json<crate::alert::silence::SilenceRequest>,
-        axum::extract::rejection::JsonRejection,
-    >,
-) -> Result<(axum::http::StatusCode, Json<crate::alert::silence::Silence>), ApiError> {
+    request: Result<Json<crate::alert::SilenceRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(axum::http::StatusCode, Json<crate::alert::Silence>), ApiError> {
     let Json(request) = request.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let now = state.clock.now();
     let silence = state

@@ -1,7 +1,7 @@
 //! The HTTP server: `/metrics` (OpenMetrics), `/healthz`, `/readyz`, and the JSON API under
 //! `/api/v1`. Handlers read the shared model; they never write it.
 
-pub mod api;
+mod api;
 
 use std::sync::Arc;
 
@@ -67,7 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/daemonsets/{namespace}/{name}", get(api::daemonset))
         .route("/api/v1/incidents", get(api::incidents))
         .route("/api/v1/alerts", get(api::alerts))
-        .route("/api/v1/reconcile", get(crate::reconcile::api::handler))
+        .route("/api/v1/reconcile", get(crate::reconcile::plan_handler))
         .route(
             "/api/v1/silences",
             get(api::silences).post(api::create_silence),
@@ -96,9 +96,9 @@ async fn metrics(
     if openmetrics {
         ([(header::CONTENT_TYPE, OPENMETRICS)], exposition).into_response()
     } else {
-        let text = crate::metrics::text::from_openmetrics(&exposition);
+        let text = crate::metrics::from_openmetrics(&exposition);
         (
-            [(header::CONTENT_TYPE, crate::metrics::text::PROMETHEUS_TEXT)],
+            [(header::CONTENT_TYPE, crate::metrics::PROMETHEUS_TEXT)],
             text,
         )
             .into_response()

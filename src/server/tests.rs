@@ -9,10 +9,9 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use super::*;
-use crate::base::FixedClock;
-use crate::base::Timestamp;
+use crate::base::{FixedClock, Timestamp};
 use crate::cluster::build::{daemon_pod, daemonset, node};
-use crate::cluster::watch::{Object, Resource, WatchEvent};
+use crate::cluster::{Object, Resource, WatchEvent};
 use crate::model::Model;
 
 fn at(seconds: i64) -> Timestamp {

@@ -6,9 +6,7 @@ use serde::Serialize;
 use super::{Coverage, Place};
 use crate::base::Timestamp;
 use crate::cluster::{ControllerStatus, NodeHealth, ObjectKey};
-use crate::coverage::cell::Cell;
-use crate::coverage::counts::{DaemonSetCounts, NodeCounts, StateCounts};
-use crate::coverage::{CellState, Reason};
+use crate::coverage::{Cell, CellState, DaemonSetCounts, NodeCounts, Reason, StateCounts};
 
 /// A DaemonSet's summary: dsguard's counts beside the controller's.
 #[derive(Clone, Debug, PartialEq)]
