@@ -1,4 +1,5 @@
 use super::*;
+use crate::scenario::FailureMode;
 
 fn now() -> Timestamp {
     "2026-11-22T00:10:25Z".parse().expect("timestamp")
