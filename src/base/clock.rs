@@ -22,10 +22,12 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that stands still, for tests and reports of a fixed moment.
+/// A clock that stands still, for tests.
+#[cfg(any(test, feature = "testing"))]
 #[derive(Clone, Copy, Debug)]
 pub struct FixedClock(pub Timestamp);
 
+#[cfg(any(test, feature = "testing"))]
 impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
         self.0

@@ -7,6 +7,8 @@ mod clock;
 mod config;
 mod time;
 
-pub use clock::{Clock, FixedClock, SystemClock};
+#[cfg(any(test, feature = "testing"))]
+pub use clock::FixedClock;
+pub use clock::{Clock, SystemClock};
 pub use config::SettingsError;
 pub use time::{Duration, Timestamp, human, parse_duration};
