@@ -16,13 +16,4 @@ pub fn write(path: &Path, url: &str) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_kubeconfig_points_at_the_server() {
-        let text = kubeconfig("http://127.0.0.1:4567");
-        assert!(text.contains("server: http://127.0.0.1:4567"));
-        assert!(text.contains("current-context: dsguard-sim"));
-    }
-}
+mod tests;
