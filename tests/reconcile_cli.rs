@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use dsguard::cluster::Inventory;
-use dsguard::cmd::list_inventory;
+use dsguard::cluster::{PodWatch, list_inventory};
 use dsguard::reconcile::{ActionKind, Outcome, apply, plan_of};
 use dsguard_sim::testing::{options, scenario_file, start};
 use k8s_openapi::api::apps::v1::DaemonSet;
@@ -96,7 +96,7 @@ async fn the_plan_of_a_dump_and_of_the_live_cluster_then_apply() {
     );
 
     // Live: list once, plan, apply.
-    let inventory = list_inventory(&client).await.unwrap();
+    let inventory = list_inventory(&client, PodWatch::Daemon).await.unwrap();
     let plan = plan_of(&inventory, sim.store.clock().now());
     assert_eq!(plan.executable().count(), 1, "{}", plan.to_text());
     let results = apply(&client, &plan, 10, sim.store.clock().now()).await;

@@ -1,75 +1,13 @@
 //! The real `kubectl` against `dsguard sim`: get nodes, pods (wide), DaemonSets, and a watch.
 //! `kubectl` must be installed at /usr/bin/kubectl; without it this test fails.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-const KUBECTL: &str = "/usr/bin/kubectl";
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-/// Kills the child process when dropped, so a failing test leaves nothing running.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn temp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("dsguard-sim-kubectl-{}-{name}", std::process::id()))
-}
-
-fn start_sim(kubeconfig: &Path) -> Running {
-    let _ = std::fs::remove_file(kubeconfig);
-    let scenario =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/dsguard-sim/scenarios/demo.yaml");
-    let child = Command::new(env!("CARGO_BIN_EXE_dsguard"))
-        .args(["sim", "--scenario"])
-        .arg(&scenario)
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--speed",
-            "1",
-            "--kubeconfig-out",
-        ])
-        .arg(kubeconfig)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dsguard sim starts");
-    let running = Running(child);
-    wait_for(Duration::from_secs(30), "the kubeconfig", || {
-        std::fs::read_to_string(kubeconfig).is_ok_and(|t| t.contains("server: http://127.0.0.1:"))
-    });
-    running
-}
-
-fn kubectl(kubeconfig: &Path, args: &[&str]) -> String {
-    let output = Command::new(KUBECTL)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(["--request-timeout", "10s"])
-        .args(args)
-        .output()
-        .expect("kubectl runs");
-    assert!(
-        output.status.success(),
-        "kubectl {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("utf-8")
-}
+use common::{KUBECTL, Running, kubectl, start_sim, temp, wait_for};
 
 fn columns(line: &str) -> Vec<&str> {
     line.split("  ")
@@ -211,7 +149,7 @@ fn kubectl_gets_and_watches_the_simulated_cluster() {
         "{KUBECTL} is required for this test"
     );
     let kubeconfig = temp("kubeconfig.yaml");
-    let _sim = start_sim(&kubeconfig);
+    let _sim = start_sim(&kubeconfig, 1.0);
     check_gets(&kubeconfig);
     check_watch(&kubeconfig);
     let _ = std::fs::remove_file(&kubeconfig);

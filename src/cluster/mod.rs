@@ -11,6 +11,7 @@ pub mod build;
 mod client;
 mod daemonset;
 mod dump;
+mod list;
 mod node;
 mod pod;
 mod selector;
@@ -24,6 +25,7 @@ use serde::Serialize;
 pub use client::{ClientError, kube_client};
 pub use daemonset::{ControllerStatus, DaemonSetInfo, PlacementSpec};
 pub use dump::{InputError, Inventory};
+pub use list::{LIST_PAGE, ListError, list_inventory};
 pub use node::{
     ANNOTATION_MAINTENANCE, NodeHealth, NodeInfo, TAINT_AUTOSCALER_DELETE, TAINT_DISK_PRESSURE,
     TAINT_MEMORY_PRESSURE, TAINT_NETWORK_UNAVAILABLE, TAINT_NOT_READY, TAINT_OUT_OF_SERVICE,

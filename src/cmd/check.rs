@@ -1,9 +1,12 @@
-//! `dsguard check`: evaluate a dump of a cluster and report every gap.
+//! `dsguard check`: evaluate the cluster once and report every gap.
 //!
-//! Reads what `kubectl get nodes,daemonsets,pods -A -o json` prints (one or more files, or
-//! standard input), builds the coverage model at one moment, and prints a report: per DaemonSet
-//! dsguard's numbers beside the controller's, then one line per gap. Exit code 0 when no gap is
-//! actionable, 1 when one is, 2 when the input or the arguments are bad.
+//! Without `--input` it lists the live cluster (the kubeconfig's current context, like kubectl,
+//! or the in-cluster service account) with the same pod selector as `dsguard run`; with
+//! `--input` it reads what `kubectl get nodes,daemonsets,pods -A -o json` prints (one or more
+//! files, or standard input). It builds the coverage model at one moment and prints a report:
+//! per DaemonSet dsguard's numbers beside the controller's, then one line per gap, narrowed by
+//! the filters. Exit code 0 when no gap shown is actionable, 1 when one is, 2 when the input,
+//! the cluster or the arguments are bad. `--watch` reprints the report until Ctrl-C.
 
 mod report;
 
@@ -12,17 +15,35 @@ use std::process::ExitCode;
 
 use self::report::Report;
 use super::OutputFormat;
-use crate::base::Timestamp;
-use crate::cluster::Inventory;
-use crate::coverage::{Coverage, Settings};
+use crate::base::{Timestamp, parse_duration};
+use crate::cluster::{Inventory, KubeSettings, PodWatch, kube_client, list_inventory};
+use crate::coverage::{CellState, Coverage, Settings};
 
 /// Arguments of `dsguard check`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  dsguard check                                  # the current kubeconfig context, now
+  dsguard check --context prod -n kube-system --state stranded,missing
+  dsguard check --watch --interval 5s            # refresh in place until Ctrl-C
+  kubectl get nodes,daemonsets,pods -A -o json > cluster.json
+  dsguard check --input cluster.json --at 2026-11-22T00:10:43Z -o json
+
+Exit codes: 0 no actionable gap shown, 1 an actionable gap, 2 bad input, cluster or arguments.")]
 pub struct CheckArgs {
     /// A file with the output of `kubectl get nodes,daemonsets,pods -A -o json`; `-` reads
-    /// standard input. Repeat for several files.
-    #[arg(long, short, required = true, value_name = "FILE")]
+    /// standard input. Repeat for several files. Without it, the live cluster is listed.
+    #[arg(long, short, value_name = "FILE")]
     pub input: Vec<PathBuf>,
+    /// The kubeconfig to use (default: `KUBECONFIG`, `~/.kube/config`, then in-cluster).
+    #[arg(long, value_name = "FILE", conflicts_with = "input")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use instead of the current one.
+    #[arg(long, value_name = "NAME", conflicts_with = "input")]
+    pub context: Option<String>,
+    /// List every pod, not only those with the `pod-template-generation` label (setting
+    /// `pods.watch: all` of `dsguard run`).
+    #[arg(long, conflicts_with = "input")]
+    pub all_pods: bool,
     /// Evaluate at this moment (RFC 3339, e.g. 2026-11-22T00:10:43Z) instead of now.
     #[arg(long, value_name = "TIME")]
     pub at: Option<Timestamp>,
@@ -32,32 +53,111 @@ pub struct CheckArgs {
     /// Override the grace period of a gap state, e.g. `--grace missing=10m` (repeatable).
     #[arg(long, value_name = "STATE=DURATION")]
     pub grace: Vec<String>,
+    /// Show only this namespace.
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Show only this DaemonSet: `NAME` or `NAMESPACE/NAME`.
+    #[arg(long, short = 'd', value_name = "DAEMONSET")]
+    pub daemonset: Option<String>,
+    /// Show only the gaps on this node.
+    #[arg(long, value_name = "NODE")]
+    pub node: Option<String>,
+    /// Show only gaps in these states (comma-separated or repeated), e.g. `stranded,missing`.
+    #[arg(long, value_name = "STATE", value_delimiter = ',', value_parser = parse_state)]
+    pub state: Vec<CellState>,
+    /// List and report again every `--interval` until Ctrl-C (live cluster only).
+    #[arg(long, conflicts_with = "input")]
+    pub watch: bool,
+    /// Time between two reports with `--watch`.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
+    pub interval: std::time::Duration,
+}
+
+fn parse_state(name: &str) -> Result<CellState, String> {
+    CellState::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = CellState::ALL.iter().map(|s| s.as_str()).collect();
+        format!("no state {name:?}; one of {}", names.join(", "))
+    })
+}
+
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let duration = parse_duration(text)?;
+    match std::time::Duration::try_from(duration) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(format!("{text:?} must be more than zero")),
+    }
 }
 
 /// Runs `dsguard check`.
 pub fn run(args: &CheckArgs) -> ExitCode {
-    match check(args) {
-        Ok(report) => {
-            match args.output {
-                OutputFormat::Text => print!("{}", report.to_text()),
-                OutputFormat::Json => println!("{}", report.to_json()),
-            }
-            if report.actionable_gaps() > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
+    let settings = match grace_settings(&args.grace) {
+        Ok(settings) => settings,
+        Err(message) => return fail(&message),
+    };
+    if !args.input.is_empty() {
+        let mut inventory = Inventory::default();
+        for input in &args.input {
+            if let Err(error) = inventory.read(input) {
+                return fail(&error.to_string());
             }
         }
-        Err(message) => {
-            eprintln!("dsguard check: {message}");
-            ExitCode::from(2)
+        return show(&report(args, &inventory, settings), args.output);
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&format!("cannot start the runtime: {error}")),
+    };
+    match runtime.block_on(live(args, settings)) {
+        Ok(code) => code,
+        Err(message) => fail(&message),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("dsguard check: {message}");
+    ExitCode::from(2)
+}
+
+/// Lists the live cluster once, or every `--interval` with `--watch`.
+async fn live(args: &CheckArgs, settings: Settings) -> Result<ExitCode, String> {
+    let kube = KubeSettings {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+    };
+    kube.validate().map_err(|e| e.to_string())?;
+    let client = kube_client(&kube)
+        .await
+        .map_err(|e| format!("{:#}", anyhow::Error::from(e)))?;
+    let pods = if args.all_pods {
+        PodWatch::All
+    } else {
+        PodWatch::Daemon
+    };
+    loop {
+        let inventory = list_inventory(&client, pods)
+            .await
+            .map_err(|e| format!("{:#}", anyhow::Error::from(e)))?;
+        if args.watch && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            // Home and clear: the report replaces the previous one in place.
+            print!("\x1b[H\x1b[2J");
+        }
+        let code = show(&report(args, &inventory, settings.clone()), args.output);
+        if !args.watch {
+            return Ok(code);
+        }
+        tokio::select! {
+            () = tokio::time::sleep(args.interval) => {}
+            () = crate::server::shutdown_signal() => return Ok(code),
         }
     }
 }
 
-fn check(args: &CheckArgs) -> Result<Report, String> {
+fn grace_settings(grace: &[String]) -> Result<Settings, String> {
     let mut settings = Settings::default();
-    for entry in &args.grace {
+    for entry in grace {
         let (state, duration) = entry
             .split_once('=')
             .ok_or_else(|| format!("--grace {entry}: expected STATE=DURATION, e.g. missing=10m"))?;
@@ -66,16 +166,42 @@ fn check(args: &CheckArgs) -> Result<Report, String> {
             .set(state, duration)
             .map_err(|reason| format!("--grace {entry}: {reason}"))?;
     }
-    let mut inventory = Inventory::default();
-    for input in &args.input {
-        inventory.read(input).map_err(|e| e.to_string())?;
-    }
+    Ok(settings)
+}
+
+/// The report of an inventory at `--at` (or now), narrowed by the filters.
+fn report(args: &CheckArgs, inventory: &Inventory, settings: Settings) -> Report {
     let now = args.at.unwrap_or_else(Timestamp::now);
-    Ok(Report::build(
-        &evaluate(&inventory, settings, now),
-        &inventory,
-        now,
-    ))
+    let mut report = Report::build(&evaluate(inventory, settings, now), inventory, now);
+    let (namespace, name) = match args.daemonset.as_deref().map(|d| d.split_once('/')) {
+        Some(Some((namespace, name))) => (Some(namespace), Some(name)),
+        Some(None) => (args.namespace.as_deref(), args.daemonset.as_deref()),
+        None => (args.namespace.as_deref(), None),
+    };
+    let wanted =
+        |ns: &str, ds: &str| namespace.is_none_or(|n| n == ns) && name.is_none_or(|n| n == ds);
+    report
+        .daemonsets
+        .retain(|row| wanted(&row.namespace, &row.name));
+    report.gaps.retain(|gap| {
+        wanted(&gap.namespace, &gap.daemonset)
+            && args.node.as_deref().is_none_or(|n| n == gap.node)
+            && (args.state.is_empty() || args.state.contains(&gap.state))
+    });
+    report
+}
+
+/// Prints the report; the exit code says whether a gap shown is actionable.
+fn show(report: &Report, output: OutputFormat) -> ExitCode {
+    match output {
+        OutputFormat::Text => print!("{}", report.to_text()),
+        OutputFormat::Json => println!("{}", report.to_json()),
+    }
+    if report.actionable_gaps() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Builds the coverage model of an inventory at one moment.

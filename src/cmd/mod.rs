@@ -4,6 +4,7 @@
 
 mod alerts;
 mod check;
+mod completions;
 #[cfg(feature = "sim")]
 mod demo;
 mod notify;
@@ -13,8 +14,6 @@ mod run;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-pub use reconcile::{ReconcileArgs, list_inventory};
 
 /// dsguard watches the DaemonSets of a Kubernetes cluster: which daemon pods should run on every
 /// node, which are scheduled there, which are ready, and which were lost with a failed node.
@@ -27,7 +26,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Evaluate a `kubectl get nodes,daemonsets,pods -A -o json` dump and report every gap.
+    /// Evaluate the cluster (or a `kubectl get nodes,daemonsets,pods -A -o json` dump) once and
+    /// report every gap.
     Check(check::CheckArgs),
     /// Watch a cluster: export coverage metrics and serve the API.
     Run(run::RunArgs),
@@ -43,6 +43,8 @@ enum Command {
     /// Serve a simulated Kubernetes API server that plays a scenario.
     #[cfg(feature = "sim")]
     Sim(dsguard_sim::SimArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
 }
 
 /// How a command prints its result.
@@ -68,6 +70,7 @@ pub fn main() -> ExitCode {
         Command::Alerts(args) => alerts::run(&args),
         Command::Notify(args) => notify::run(args),
         Command::Reconcile(args) => reconcile::run(args),
+        Command::Completions(args) => completions::run(&args),
         #[cfg(feature = "sim")]
         Command::Sim(args) => match dsguard_sim::run(args) {
             Ok(()) => ExitCode::SUCCESS,

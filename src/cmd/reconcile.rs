@@ -9,15 +9,7 @@ use std::process::ExitCode;
 
 use super::OutputFormat;
 use crate::base::Timestamp;
-use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::{Node, Pod};
-use kube::Api;
-use kube::api::ListParams;
-
-use crate::cluster::{
-    DaemonSetInfo, Inventory, KubeSettings, NodeInfo, POD_TEMPLATE_GENERATION_LABEL, PodInfo,
-    kube_client,
-};
+use crate::cluster::{Inventory, KubeSettings, PodWatch, kube_client, list_inventory};
 use crate::reconcile::{Outcome, Plan, apply, plan_of};
 
 /// Arguments of `dsguard reconcile`.
@@ -90,7 +82,12 @@ async fn live(args: &ReconcileArgs) -> Result<ExitCode, String> {
     let client = kube_client(&settings)
         .await
         .map_err(|e| anyhow::Error::from(e).to_string())?;
-    let inventory = list_inventory(&client).await?;
+    let inventory = list_inventory(&client, PodWatch::Daemon)
+        .await
+        .map_err(|e| anyhow::Error::from(e).to_string())?;
+    for (what, count) in &inventory.skipped {
+        eprintln!("dsguard reconcile: {count} {what} object(s) skipped");
+    }
     let now = args.at.unwrap_or_else(Timestamp::now);
     let plan = plan_of(&inventory, now);
     print(&plan, args.output);
@@ -132,43 +129,4 @@ fn print(plan: &Plan, output: OutputFormat) {
                 .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
         ),
     }
-}
-
-/// Lists nodes, DaemonSets and daemon pods once and projects them (malformed objects skipped).
-pub async fn list_inventory(client: &kube::Client) -> Result<Inventory, String> {
-    let all = ListParams::default();
-    let nodes = Api::<Node>::all(client.clone())
-        .list(&all)
-        .await
-        .map_err(|e| format!("cannot list nodes: {e}"))?;
-    let daemonsets = Api::<DaemonSet>::all(client.clone())
-        .list(&all)
-        .await
-        .map_err(|e| format!("cannot list daemonsets: {e}"))?;
-    let pods = Api::<Pod>::all(client.clone())
-        .list(&ListParams::default().labels(POD_TEMPLATE_GENERATION_LABEL))
-        .await
-        .map_err(|e| format!("cannot list pods: {e}"))?;
-    let (nodes, daemonsets, pods) = (nodes, daemonsets, pods);
-    let inventory = Inventory {
-        nodes: (nodes.items.iter())
-            .filter_map(|n| NodeInfo::from_api(n).ok())
-            .collect(),
-        daemonsets: (daemonsets.items.iter())
-            .filter_map(|d| DaemonSetInfo::from_api(d).ok())
-            .collect(),
-        pods: (pods.items.iter())
-            .filter_map(|p| PodInfo::from_api(p).ok())
-            .collect(),
-        skipped: Default::default(),
-    };
-    let listed = nodes.items.len() + daemonsets.items.len() + pods.items.len();
-    let projected = inventory.nodes.len() + inventory.daemonsets.len() + inventory.pods.len();
-    if listed > projected {
-        eprintln!(
-            "dsguard reconcile: {} malformed object(s) skipped",
-            listed - projected
-        );
-    }
-    Ok(inventory)
 }
