@@ -13,7 +13,7 @@
 //!  settings      composes the sections each module owns; loads and validates them
 //!  server/       /metrics /healthz /readyz /api/v1
 //!  metrics/      the Prometheus exposition, computed from the model at scrape time
-//!  alert/  reconcile/   rules, groups, silences, inhibition | the plan and its executor
+//!  alert/  reconcile/  audit/   alert rules and groups | the reconcile plan | spec findings
 //!  notify/       webhook, Slack, email, Alertmanager; retries; durable outbox and log
 //!  notification  the Alert / Notification types alert/ hands to notify/
 //!  model/        the model task's state: coverage + watch health + incidents
@@ -32,6 +32,7 @@
 
 pub mod alert;
 pub mod app;
+pub mod audit;
 pub mod base;
 pub mod cluster;
 pub mod cmd;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The top-level modules of `src/`, lowest layer first. Modules of one layer do not import each
-/// other either (alert and reconcile are peers: the alert rules take reconcile's advice as a
-/// closure that `app` passes in).
+/// other either (alert, reconcile and audit are peers: the alert rules take reconcile's advice
+/// as a closure that `app` passes in).
 const LAYERS: &[&[&str]] = &[
     &["base"],
     &["cluster"],
@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["model"],
     &["notification"],
     &["notify"],
-    &["alert", "reconcile"],
+    &["alert", "reconcile", "audit"],
     &["metrics"],
     &["server"],
     &["settings"],

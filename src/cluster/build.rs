@@ -8,9 +8,9 @@
 
 use super::node::{TAINT_NOT_READY, TAINT_UNREACHABLE};
 use super::{
-    ControllerStatus, DaemonSetInfo, Deletion, LabelSelector, Labels, NodeHealth, NodeInfo,
-    NodeSelectorRequirement, NodeSelectorTerm, ObjectKey, PlacementSpec, PodInfo, PodPhase,
-    PodReason, Taint, TaintEffect, Timestamp, Toleration,
+    Allocatable, ControllerStatus, DaemonSetInfo, Deletion, LabelSelector, Labels, NodeHealth,
+    NodeInfo, NodeSelectorRequirement, NodeSelectorTerm, ObjectKey, PlacementSpec, PodInfo,
+    PodPhase, PodReason, Taint, TaintEffect, TemplateFacts, Timestamp, Toleration,
 };
 
 /// A Ready, untainted node with no labels.
@@ -24,6 +24,7 @@ pub fn node(name: &str) -> NodeInfo {
         health_since: None,
         created: None,
         annotations: Labels::new(),
+        allocatable: Allocatable::default(),
     }
 }
 
@@ -114,6 +115,7 @@ pub fn daemonset(namespace: &str, name: &str) -> DaemonSetInfo {
         min_ready_seconds: 0,
         status: None,
         annotations: Labels::new(),
+        template: TemplateFacts::default(),
     }
 }
 

@@ -14,6 +14,7 @@ mod dump;
 mod list;
 mod node;
 mod pod;
+mod quantity;
 mod selector;
 mod settings;
 mod watch;
@@ -23,13 +24,16 @@ use std::fmt;
 use serde::Serialize;
 
 pub use client::{ClientError, kube_client};
-pub use daemonset::{ControllerStatus, DaemonSetInfo, PlacementSpec};
+pub use daemonset::{
+    ControllerStatus, DaemonSetInfo, PlacementSpec, Share, TemplateFacts, UpdateStrategy,
+};
 pub use dump::{InputError, Inventory};
 pub use list::{LIST_PAGE, ListError, list_inventory};
 pub use node::{
-    ANNOTATION_MAINTENANCE, NodeHealth, NodeInfo, TAINT_AUTOSCALER_DELETE, TAINT_DISK_PRESSURE,
-    TAINT_MEMORY_PRESSURE, TAINT_NETWORK_UNAVAILABLE, TAINT_NOT_READY, TAINT_OUT_OF_SERVICE,
-    TAINT_PID_PRESSURE, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE, Taint, TaintEffect,
+    ANNOTATION_MAINTENANCE, Allocatable, NodeHealth, NodeInfo, TAINT_AUTOSCALER_DELETE,
+    TAINT_DISK_PRESSURE, TAINT_MEMORY_PRESSURE, TAINT_NETWORK_UNAVAILABLE, TAINT_NOT_READY,
+    TAINT_OUT_OF_SERVICE, TAINT_PID_PRESSURE, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE, Taint,
+    TaintEffect,
 };
 pub use pod::{Deletion, PodInfo, PodPhase, PodReason};
 pub use selector::{LabelSelector, Labels, NodeSelectorRequirement, NodeSelectorTerm, Toleration};

@@ -117,6 +117,18 @@ pub struct NodeInfo {
     pub created: Option<Timestamp>,
     /// dsguard's own annotations on the node (`dsguard.io/…`).
     pub annotations: Labels,
+    /// `status.allocatable`: what pods may request here (CPU in millicores, memory in bytes),
+    /// when the node reports it.
+    pub allocatable: Allocatable,
+}
+
+/// What pods may request on a node, as `status.allocatable` reports it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Allocatable {
+    /// CPU, in millicores.
+    pub cpu_millis: Option<i64>,
+    /// Memory, in bytes.
+    pub memory_bytes: Option<i64>,
 }
 
 impl NodeInfo {
@@ -153,6 +165,19 @@ impl NodeInfo {
             health_since: ready.and_then(|c| ts(c.last_transition_time.as_ref())),
             created: ts(node.metadata.creation_timestamp.as_ref()),
             annotations: dsguard_annotations(&node.metadata),
+            allocatable: {
+                let of = |resource: &str| {
+                    node.status
+                        .as_ref()
+                        .and_then(|s| s.allocatable.as_ref())
+                        .and_then(|a| a.get(resource))
+                        .map(|q| q.0.clone())
+                };
+                Allocatable {
+                    cpu_millis: of("cpu").and_then(|q| super::quantity::cpu_millis(&q)),
+                    memory_bytes: of("memory").and_then(|q| super::quantity::bytes(&q)),
+                }
+            },
         })
     }
 

@@ -10,13 +10,14 @@
 
 mod report;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use self::report::Report;
+pub(super) use self::report::table;
 use super::OutputFormat;
+use super::source::SourceArgs;
 use crate::base::{Timestamp, parse_duration};
-use crate::cluster::{Inventory, KubeSettings, PodWatch, kube_client, list_inventory};
+use crate::cluster::Inventory;
 use crate::coverage::{CellState, Coverage, Settings};
 
 /// Arguments of `dsguard check`.
@@ -30,20 +31,9 @@ use crate::coverage::{CellState, Coverage, Settings};
 
 Exit codes: 0 no actionable gap shown, 1 an actionable gap, 2 bad input, cluster or arguments.")]
 pub struct CheckArgs {
-    /// A file with the output of `kubectl get nodes,daemonsets,pods -A -o json`; `-` reads
-    /// standard input. Repeat for several files. Without it, the live cluster is listed.
-    #[arg(long, short, value_name = "FILE")]
-    pub input: Vec<PathBuf>,
-    /// The kubeconfig to use (default: `KUBECONFIG`, `~/.kube/config`, then in-cluster).
-    #[arg(long, value_name = "FILE", conflicts_with = "input")]
-    pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context to use instead of the current one.
-    #[arg(long, value_name = "NAME", conflicts_with = "input")]
-    pub context: Option<String>,
-    /// List every pod, not only those with the `pod-template-generation` label (setting
-    /// `pods.watch: all` of `dsguard run`).
-    #[arg(long, conflicts_with = "input")]
-    pub all_pods: bool,
+    /// Where to read the cluster from.
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Evaluate at this moment (RFC 3339, e.g. 2026-11-22T00:10:43Z) instead of now.
     #[arg(long, value_name = "TIME")]
     pub at: Option<Timestamp>,
@@ -94,14 +84,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         Ok(settings) => settings,
         Err(message) => return fail(&message),
     };
-    if !args.input.is_empty() {
-        let mut inventory = Inventory::default();
-        for input in &args.input {
-            if let Err(error) = inventory.read(input) {
-                return fail(&error.to_string());
-            }
-        }
-        return show(&report(args, &inventory, settings), args.output);
+    if !args.source.is_live() {
+        return match args.source.read_files() {
+            Ok(inventory) => show(&report(args, &inventory, settings), args.output),
+            Err(message) => fail(&message),
+        };
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -123,23 +110,9 @@ fn fail(message: &str) -> ExitCode {
 
 /// Lists the live cluster once, or every `--interval` with `--watch`.
 async fn live(args: &CheckArgs, settings: Settings) -> Result<ExitCode, String> {
-    let kube = KubeSettings {
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-    };
-    kube.validate().map_err(|e| e.to_string())?;
-    let client = kube_client(&kube)
-        .await
-        .map_err(|e| format!("{:#}", anyhow::Error::from(e)))?;
-    let pods = if args.all_pods {
-        PodWatch::All
-    } else {
-        PodWatch::Daemon
-    };
+    let client = args.source.client().await?;
     loop {
-        let inventory = list_inventory(&client, pods)
-            .await
-            .map_err(|e| format!("{:#}", anyhow::Error::from(e)))?;
+        let inventory = args.source.list(&client).await?;
         if args.watch && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
             // Home and clear: the report replaces the previous one in place.
             print!("\x1b[H\x1b[2J");
@@ -205,7 +178,7 @@ fn show(report: &Report, output: OutputFormat) -> ExitCode {
 }
 
 /// Builds the coverage model of an inventory at one moment.
-fn evaluate(inventory: &Inventory, settings: Settings, now: Timestamp) -> Coverage {
+pub(super) fn evaluate(inventory: &Inventory, settings: Settings, now: Timestamp) -> Coverage {
     let mut coverage = Coverage::new(settings);
     for ds in &inventory.daemonsets {
         coverage.apply_daemonset(ds.clone(), now);

@@ -3,6 +3,7 @@
 //! library's layers for the rest).
 
 mod alerts;
+mod audit;
 mod check;
 mod completions;
 #[cfg(feature = "sim")]
@@ -10,6 +11,7 @@ mod demo;
 mod notify;
 mod reconcile;
 mod run;
+mod source;
 
 use std::process::ExitCode;
 
@@ -43,6 +45,9 @@ enum Command {
     /// Serve a simulated Kubernetes API server that plays a scenario.
     #[cfg(feature = "sim")]
     Sim(dsguard_sim::SimArgs),
+    /// Check every DaemonSet's spec for what decides whether its pods come back after a node
+    /// fails: findings with evidence and fixes.
+    Audit(audit::AuditArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsArgs),
 }
@@ -70,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::Alerts(args) => alerts::run(&args),
         Command::Notify(args) => notify::run(args),
         Command::Reconcile(args) => reconcile::run(args),
+        Command::Audit(args) => audit::run(&args),
         Command::Completions(args) => completions::run(&args),
         #[cfg(feature = "sim")]
         Command::Sim(args) => match dsguard_sim::run(args) {

@@ -6,6 +6,7 @@
 //! free text: states, reasons and resources are fixed sets, names are Kubernetes object names.
 
 mod alerts;
+mod audit;
 mod coverage;
 mod health;
 mod text;
@@ -77,6 +78,11 @@ impl Metrics {
         registry.register_collector(Box::new(alerts::AlertCollector {
             engine: alerts,
             clock: clock.clone(),
+        }));
+        registry.register_collector(Box::new(audit::AuditCollector {
+            model: model.clone(),
+            clock: clock.clone(),
+            cache: std::sync::Mutex::new(None),
         }));
         registry.register_collector(Box::new(health::HealthCollector { model, clock }));
         Self {

@@ -170,7 +170,7 @@ impl Report {
 }
 
 /// Left-aligned columns separated by two spaces; the last column is not padded.
-fn table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
+pub(in crate::cmd) fn table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
     let rows: Vec<Vec<String>> = std::iter::once(header.iter().map(|h| (*h).to_owned()).collect())
         .chain(rows)
         .collect();

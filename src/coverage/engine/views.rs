@@ -189,6 +189,26 @@ impl Coverage {
         pending
     }
 
+    /// One DaemonSet's slim object, if it exists.
+    pub fn daemonset_info(&self, key: &ObjectKey) -> Option<&crate::cluster::DaemonSetInfo> {
+        Some(&self.daemonsets[*self.ds_ids.get(key)?].info)
+    }
+
+    /// One DaemonSet's cells on every node slot, without copying: (node name, the node's object
+    /// if it still exists, the cell). In no particular order; empty for an unknown DaemonSet.
+    pub fn column<'a>(
+        &'a self,
+        daemonset: &ObjectKey,
+    ) -> impl Iterator<Item = (&'a str, Option<&'a crate::cluster::NodeInfo>, &'a Cell)> + 'a {
+        let d = self.ds_ids.get(daemonset).copied();
+        d.into_iter().flat_map(move |d| {
+            let cells = &self.daemonsets[d].cells;
+            self.nodes
+                .iter()
+                .map(move |(n, node)| (node.name.as_str(), node.info.as_ref(), &cells[n].cell))
+        })
+    }
+
     /// One node's slim object, if the node exists.
     pub fn node_info(&self, name: &str) -> Option<&crate::cluster::NodeInfo> {
         self.nodes[*self.node_ids.get(name)?].info.as_ref()
