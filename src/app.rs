@@ -21,7 +21,7 @@ use crate::model::{Model, SharedModel};
 use crate::notification::Notification;
 use crate::notify::{Dispatcher, NotifyMetrics};
 use crate::reconcile::{Executor, ReconcileHandle, ReconcileMetrics};
-use crate::server::{AppState, router};
+use crate::server::{AppState, router, serve};
 use crate::settings::Settings;
 
 /// Watch events queued between the watchers and the model. A relist of a 5,000-node cluster
@@ -142,18 +142,28 @@ pub async fn run(
             .instrument(tracing::info_span!("reconcile")),
     );
     let addr = listener.local_addr().context("listener address")?;
+    // Read again here (validate() read it too) so that the token lives only in the server.
+    let access = settings.server.auth.access()?;
+    let limits = settings.server.limits.clone();
     let app = router(AppState {
         model,
         metrics,
         clock,
         alerts,
         reconcile,
+        access,
+        limits: limits.clone(),
     });
     let server = tokio::spawn(
-        async move { axum::serve(listener, app).await }
+        async move { serve(listener, app, &limits).await }
             .instrument(tracing::info_span!("server", %addr)),
     );
-    tracing::info!(%addr, "serving /metrics, /healthz, /readyz and /api/v1");
+    let writes = if settings.server.auth.token_file.is_some() {
+        "with the bearer token"
+    } else {
+        "disabled (no server.auth.token_file)"
+    };
+    tracing::info!(%addr, writes, "serving /metrics, /healthz, /readyz and /api/v1");
 
     let outcome = tokio::select! {
         () = shutdown => {

@@ -119,11 +119,13 @@ impl Settings {
     /// Checks what the types cannot: each section checks itself, then what crosses sections.
     pub fn validate(&self) -> Result<(), SettingsError> {
         self.kube.validate()?;
+        self.server.validate()?;
         self.watch.validate()?;
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return Err(SettingsError::invalid("log.level", e.to_string()));
         }
         self.notify.validate()?;
+        self.alerting.validate()?;
         let mut routed = Vec::new();
         self.alerting.route.receivers("alerting.route", &mut routed);
         let known = self.notify.receiver_names();

@@ -485,3 +485,56 @@ fn dockerfile_is_multi_stage_distroless_and_non_root() {
         .trim_end_matches('"');
     assert!(text.contains(&format!("rust:{wanted}")), "rust:{wanted}");
 }
+
+/// The ingress rule as shipped: port 8080 from the `monitoring` namespace, nothing else.
+fn ingress_from(namespace: &str) -> Value {
+    serde_yaml_ng::from_str(&format!(
+        "- from: [{{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {namespace}}}}}}}]\n  ports: [{{port: 8080, protocol: TCP}}]\n"
+    ))
+    .unwrap()
+}
+
+#[test]
+fn network_policy_admits_only_the_monitoring_namespace_unless_patched() {
+    for overlay in ["read-only", "enforce", "ha"] {
+        let objects = render(&format!("deploy/overlays/{overlay}"));
+        let policy = one(&objects, "NetworkPolicy");
+        assert_eq!(
+            policy["spec"]["ingress"],
+            ingress_from("monitoring"),
+            "{overlay}"
+        );
+        // The API token comes from an optional Secret (no token: the API is read-only).
+        let pod = &one(&objects, "Deployment")["spec"]["template"]["spec"];
+        let volume = pod["volumes"].as_sequence().unwrap().iter();
+        let token = volume.clone().find(|v| v["name"] == "api-token").unwrap();
+        assert_eq!(
+            token["secret"]["secretName"].as_str(),
+            Some("dsguard-api-token")
+        );
+        assert_eq!(token["secret"]["optional"].as_bool(), Some(true));
+    }
+    // The knob of deploy/README.md: an overlay patching the namespace.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ship-deploy-knob");
+    std::fs::create_dir_all(&dir).unwrap();
+    let depth = dir.canonicalize().unwrap().components().count() - 1;
+    let base = format!(
+        "{}{}",
+        "../".repeat(depth),
+        root()
+            .join("deploy/overlays/read-only")
+            .display()
+            .to_string()
+            .trim_start_matches('/')
+    );
+    std::fs::write(
+        dir.join("kustomization.yaml"),
+        format!(
+            "resources: [{base}]\npatches:\n  - target: {{kind: NetworkPolicy, name: dsguard}}\n    patch: |-\n      - op: replace\n        path: /spec/ingress/0/from/0/namespaceSelector/matchLabels/kubernetes.io~1metadata.name\n        value: observability\n"
+        ),
+    )
+    .unwrap();
+    let objects = render(dir.to_str().unwrap());
+    let policy = one(&objects, "NetworkPolicy");
+    assert_eq!(policy["spec"]["ingress"], ingress_from("observability"));
+}

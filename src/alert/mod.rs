@@ -22,9 +22,9 @@ use serde::{Deserialize, Serialize};
 use crate::base::Timestamp;
 use crate::model::Model;
 use crate::notification::{self, Notification, Status};
-pub use config::{AlertSettings, default_destination};
+pub use config::{AlertSettings, SilenceLimits, default_destination};
 use route::Destination;
-pub use silence::{Silence, SilenceRequest};
+pub use silence::{MAX_CREATED_BY_LENGTH, Silence, SilenceError, SilenceRequest};
 
 /// The alert engine, shared by the model task (which evaluates it) and the API and metrics
 /// (which read it and change silences).
@@ -174,7 +174,8 @@ impl AlertEngine {
         self.group_firing(now);
         let notifications = self.flush(now, blind);
         let after = serde_json::to_string(&self.state.active).unwrap_or_default();
-        if before != after || !notifications.is_empty() {
+        let collected = self.collect_expired_silences(now);
+        if before != after || !notifications.is_empty() || collected {
             self.save();
         }
         notifications
@@ -367,10 +368,20 @@ impl AlertEngine {
         views
     }
 
-    /// Creates a silence.
-    pub fn silence(&mut self, request: SilenceRequest, now: Timestamp) -> Result<Silence, String> {
+    /// Creates a silence, within `alerting.silences`.
+    pub fn silence(
+        &mut self,
+        request: SilenceRequest,
+        now: Timestamp,
+    ) -> Result<Silence, SilenceError> {
+        self.collect_expired_silences(now);
+        let active = self.state.silences.len();
+        if active >= self.settings.silences.max_active {
+            return Err(SilenceError::TooMany(active));
+        }
+        let id = format!("s{}", self.state.next_silence + 1);
+        let silence = Silence::create(request, id, now, &self.settings.silences)?;
         self.state.next_silence += 1;
-        let silence = Silence::create(request, format!("s{}", self.state.next_silence), now)?;
         self.state.silences.push(silence.clone());
         self.save();
         Ok(silence)
@@ -378,7 +389,7 @@ impl AlertEngine {
 
     /// Silences not yet expired.
     pub fn silences(&mut self, now: Timestamp) -> Vec<Silence> {
-        self.state.silences.retain(|s| s.ends_at > now);
+        self.collect_expired_silences(now);
         self.state.silences.clone()
     }
 
@@ -439,7 +450,7 @@ fn load(path: &PathBuf) -> Saved {
     }
 }
 
-/// The alert that speaks while the others are held back.
+/// The alert that speaks while the others are held back, and that no silence mutes.
 const BLIND_ALERT: &str = "DsguardBlind";
 
 fn is_blind_alert(alert: &ActiveAlert) -> bool {

@@ -1,12 +1,36 @@
 //! Silences: matchers with an expiry, created through the API; a silenced alert is shown but
 //! not notified.
+//!
+//! A silence is bounded ([`SilenceLimits`]: matchers, their length, the comment, the duration;
+//! the engine bounds how many are active) and never applies to `DsguardBlind`: dsguard's own
+//! "I cannot see" must reach someone even when every other alert is muted, for a mute-all silence
+//! is exactly what someone who wants dsguard blind and quiet would create. A silence whose
+//! matchers cover it is accepted (muting everything else during maintenance is legitimate) and
+//! the API shows `DsguardBlind` firing, never silenced.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::config::SilenceLimits;
 use super::route::Matcher;
 use crate::base::Timestamp;
+
+/// Longest `created_by`, in bytes: a name or an e-mail address (at most 254 bytes).
+pub const MAX_CREATED_BY_LENGTH: usize = 256;
+
+/// Why a silence is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SilenceError {
+    /// A field is wrong or too large; the message names the field.
+    #[error("{0}")]
+    Invalid(String),
+    /// As many silences are active as `alerting.silences.max_active` allows.
+    #[error(
+        "silences: {0} are active, the most allowed (alerting.silences.max_active); expire one first"
+    )]
+    TooMany(usize),
+}
 
 /// A request to create a silence.
 #[derive(Clone, Debug, Deserialize)]
@@ -43,24 +67,39 @@ pub struct Silence {
 }
 
 impl Silence {
-    /// Builds a silence from a request; the error says which field is wrong.
-    pub fn create(request: SilenceRequest, id: String, now: Timestamp) -> Result<Self, String> {
-        if request.matchers.is_empty() {
-            return Err("matchers: at least one matcher is needed".to_owned());
-        }
+    /// Builds a silence from a request within `limits`; the error says which field is wrong.
+    pub fn create(
+        request: SilenceRequest,
+        id: String,
+        now: Timestamp,
+        limits: &SilenceLimits,
+    ) -> Result<Self, SilenceError> {
+        check_sizes(&request, limits).map_err(SilenceError::Invalid)?;
         let parsed = request
             .matchers
             .iter()
             .map(|m| Matcher::parse(m))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("matchers: {e}"))?;
-        let duration =
-            crate::base::parse_duration(&request.duration).map_err(|e| format!("duration: {e}"))?;
+            .map_err(|e| SilenceError::Invalid(format!("matchers: {e}")))?;
+        let duration = crate::base::parse_duration(&request.duration)
+            .map_err(|e| SilenceError::Invalid(format!("duration: {e}")))?;
         if duration.is_zero() {
-            return Err("duration: must be more than zero".to_owned());
+            return Err(SilenceError::Invalid(
+                "duration: must be more than zero".to_owned(),
+            ));
+        }
+        if duration > limits.max_duration.0 {
+            return Err(SilenceError::Invalid(format!(
+                "duration: {} is longer than the longest silence allowed, {} \
+                 (alerting.silences.max_duration)",
+                crate::base::human(duration),
+                crate::base::human(limits.max_duration.0),
+            )));
         }
         if request.created_by.trim().is_empty() {
-            return Err("created_by: say who silences".to_owned());
+            return Err(SilenceError::Invalid(
+                "created_by: say who silences".to_owned(),
+            ));
         }
         Ok(Self {
             id,
@@ -84,8 +123,65 @@ impl Silence {
         Some(self)
     }
 
-    /// Whether it silences these labels at `now`.
+    /// Whether it silences these labels at `now`; never `DsguardBlind` (see the module's
+    /// comment).
     pub fn silences(&self, labels: &BTreeMap<String, String>, now: Timestamp) -> bool {
+        if labels.get("alertname").map(String::as_str) == Some(super::BLIND_ALERT) {
+            return false;
+        }
         self.starts_at <= now && now < self.ends_at && self.parsed.iter().all(|m| m.matches(labels))
     }
 }
+
+impl super::AlertEngine {
+    /// Drops the silences that have expired (at `now` or earlier); true if any was dropped. The
+    /// engine calls it on every evaluation, so that neither memory nor the state file keeps them.
+    pub(super) fn collect_expired_silences(&mut self, now: Timestamp) -> bool {
+        let before = self.state.silences.len();
+        self.state.silences.retain(|s| s.ends_at > now);
+        self.state.silences.len() != before
+    }
+}
+
+/// The sizes, checked before any regex is compiled.
+fn check_sizes(request: &SilenceRequest, limits: &SilenceLimits) -> Result<(), String> {
+    if request.matchers.is_empty() {
+        return Err("matchers: at least one matcher is needed".to_owned());
+    }
+    if request.matchers.len() > limits.max_matchers {
+        return Err(format!(
+            "matchers: {} matchers, more than the {} allowed (alerting.silences.max_matchers)",
+            request.matchers.len(),
+            limits.max_matchers
+        ));
+    }
+    if let Some(long) = request
+        .matchers
+        .iter()
+        .position(|m| m.len() > limits.max_matcher_length)
+    {
+        return Err(format!(
+            "matchers[{long}]: {} bytes, longer than the {} allowed \
+             (alerting.silences.max_matcher_length)",
+            request.matchers[long].len(),
+            limits.max_matcher_length
+        ));
+    }
+    if request.comment.len() > limits.max_comment_length {
+        return Err(format!(
+            "comment: {} bytes, longer than the {} allowed (alerting.silences.max_comment_length)",
+            request.comment.len(),
+            limits.max_comment_length
+        ));
+    }
+    if request.created_by.len() > MAX_CREATED_BY_LENGTH {
+        return Err(format!(
+            "created_by: {} bytes, longer than the {MAX_CREATED_BY_LENGTH} allowed",
+            request.created_by.len()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -13,6 +13,7 @@ fn settings(receiver: &str) -> AlertSettings {
         runbook_base_url: "https://runbooks.example/dsguard".to_owned(),
         external_url: "http://dsguard.example:8080".to_owned(),
         route: serde_json::from_value(serde_json::json!({"receiver": receiver, "group_wait": "10s", "group_interval": "1m", "repeat_interval": "1h"})).unwrap(),
+        ..AlertSettings::default()
     }
 }
 
@@ -287,6 +288,7 @@ fn a_silence_holds_the_notification_back_until_it_is_expired() {
         engine
             .silence(bad, at(0))
             .unwrap_err()
+            .to_string()
             .starts_with("matchers: ")
     );
 }

@@ -13,6 +13,10 @@ pub struct AlertsArgs {
     /// Print the API's JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// A file holding the API's bearer token, for a dsguard whose reads are protected
+    /// (`server.auth.protect_reads`).
+    #[arg(long, env = "DSGUARD_TOKEN_FILE")]
+    pub token_file: Option<std::path::PathBuf>,
 }
 
 /// Runs `dsguard alerts`: exit 0 when nothing fires, 1 when something does, 2 when the API
@@ -28,25 +32,7 @@ pub fn run(args: &AlertsArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let url = format!("{}/api/v1/alerts", args.url.trim_end_matches('/'));
-    let body = runtime.block_on(async {
-        let response = reqwest::Client::new()
-            .get(&url)
-            .timeout(std::time::Duration::from_secs(10))
-            .send()
-            .await
-            .map_err(|e| format!("cannot reach {url}: {}", e.without_url()))?;
-        let status = response.status();
-        let body: Value = response
-            .json()
-            .await
-            .map_err(|e| format!("{url}: not the alerts API: {}", e.without_url()))?;
-        if status.is_success() {
-            Ok(body)
-        } else {
-            Err(format!("{url}: HTTP {status}: {body}"))
-        }
-    });
+    let body = runtime.block_on(fetch(args));
     let body = match body {
         Ok(body) => body,
         Err(message) => {
@@ -71,6 +57,41 @@ pub fn run(args: &AlertsArgs) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `GET /api/v1/alerts`, with the token of `--token-file` if given; the error is the message.
+async fn fetch(args: &AlertsArgs) -> Result<Value, String> {
+    let token = match &args.token_file {
+        None => None,
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("--token-file {}: {e}", path.display()))?
+                .trim()
+                .to_owned(),
+        ),
+    };
+    let url = format!("{}/api/v1/alerts", args.url.trim_end_matches('/'));
+    let mut request = reqwest::Client::new()
+        .get(&url)
+        .timeout(std::time::Duration::from_secs(10));
+    if let Some(token) = &token {
+        // bearer_auth marks the header sensitive: it stays out of reqwest's debug output.
+        request = request.bearer_auth(token);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {url}: {}", e.without_url()))?;
+    let status = response.status();
+    let body: Value = response
+        .json()
+        .await
+        .map_err(|e| format!("{url}: not the alerts API: {}", e.without_url()))?;
+    if status.is_success() {
+        Ok(body)
+    } else {
+        Err(format!("{url}: HTTP {status}: {body}"))
     }
 }
 

@@ -266,14 +266,14 @@ pub async fn create_silence(
     State(state): State<AppState>,
     request: Result<Json<crate::alert::SilenceRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(axum::http::StatusCode, Json<crate::alert::Silence>), ApiError> {
-    let Json(request) = request.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Json(request) =
+        request.map_err(|e| ApiError::from_json(&e, state.limits.max_body_bytes))?;
     let now = state.clock.now();
     let silence = state
         .alerts
         .lock()
         .map_err(|_| ApiError::Internal)?
-        .silence(request, now)
-        .map_err(ApiError::BadRequest)?;
+        .silence(request, now)?;
     Ok((axum::http::StatusCode::CREATED, Json(silence)))
 }
 

@@ -1,7 +1,11 @@
 //! The HTTP server: `/metrics` (OpenMetrics), `/healthz`, `/readyz`, and the JSON API under
-//! `/api/v1`. Handlers read the shared model; they never write it.
+//! `/api/v1`. Handlers read the shared model; they never write it. Writes to the alert engine
+//! (silences) need the bearer token ([`AuthSettings`]); every connection and request is bounded
+//! in time and size ([`HttpLimits`], [`serve`]).
 
 mod api;
+mod auth;
+mod serve;
 
 use std::sync::Arc;
 
@@ -11,8 +15,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
-use crate::alert::SharedEngine;
-use crate::base::Clock;
+pub use auth::{Access, AuthSettings, MIN_TOKEN_LENGTH, Token};
+pub use serve::{HttpLimits, serve};
+
+use crate::alert::{SharedEngine, SilenceError};
+use crate::base::{Clock, SettingsError};
 use crate::metrics::Metrics;
 use crate::model::SharedModel;
 
@@ -22,13 +29,27 @@ use crate::model::SharedModel;
 pub struct ServerSettings {
     /// Address to serve `/metrics`, `/healthz`, `/readyz` and `/api/v1` on.
     pub listen: std::net::SocketAddr,
+    /// Who may write (and, optionally, read) through the API.
+    pub auth: AuthSettings,
+    /// Timeouts, sizes and the connection limit.
+    pub limits: HttpLimits,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
         Self {
             listen: std::net::SocketAddr::from(([0, 0, 0, 0], 8080)),
+            auth: AuthSettings::default(),
+            limits: HttpLimits::default(),
         }
+    }
+}
+
+impl ServerSettings {
+    /// Checks the limits and reads the token file, naming the key of what is wrong.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        self.limits.validate("server.limits")?;
+        self.auth.access().map(drop)
     }
 }
 
@@ -45,6 +66,10 @@ pub struct AppState {
     pub alerts: SharedEngine,
     /// The reconcile executor's latest plan.
     pub reconcile: crate::reconcile::ReconcileHandle,
+    /// Who may write and read.
+    pub access: Access,
+    /// The request timeout and body size.
+    pub limits: HttpLimits,
 }
 
 impl axum::extract::FromRef<AppState> for crate::reconcile::ReconcileHandle {
@@ -56,8 +81,10 @@ impl axum::extract::FromRef<AppState> for crate::reconcile::ReconcileHandle {
 /// The OpenMetrics content type.
 pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Every route.
+/// Every route, behind the token check, the body limit and the request timeout.
 pub fn router(state: AppState) -> Router {
+    let access = state.access.clone();
+    let limits = state.limits.clone();
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
@@ -79,6 +106,15 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("no such path".to_owned()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            access,
+            auth::authorize,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            limits.request_timeout.std(),
+            serve::deadline,
+        ))
 }
 
 /// OpenMetrics for clients that accept it (Prometheus asks for it first), the Prometheus text
@@ -135,9 +171,59 @@ pub enum ApiError {
     /// The path exists, the method does not.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// No bearer token, or not the right one.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Not allowed at all (writes without a configured token).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request body is larger than `server.limits.max_body_bytes`.
+    #[error("request body larger than {0} bytes (server.limits.max_body_bytes)")]
+    PayloadTooLarge(usize),
+    /// A limit on what is kept is reached (active silences).
+    #[error("{0}")]
+    Conflict(String),
+    /// Not answered within `server.limits.request_timeout`.
+    #[error("request not completed in time (server.limits.request_timeout)")]
+    Timeout,
     /// Something broke inside (a poisoned lock); details are logged, not returned.
     #[error("internal error")]
     Internal,
+}
+
+impl ApiError {
+    /// A fixed name of the error, for logs and metrics.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "not_found",
+            Self::BadRequest(_) => "bad_request",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::Conflict(_) => "conflict",
+            Self::Timeout => "timeout",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// A JSON body that cannot be read: too large (413) or malformed (400).
+    fn from_json(rejection: &axum::extract::rejection::JsonRejection, limit: usize) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::PayloadTooLarge(limit)
+        } else {
+            Self::BadRequest(rejection.body_text())
+        }
+    }
+}
+
+impl From<SilenceError> for ApiError {
+    fn from(error: SilenceError) -> Self {
+        match error {
+            SilenceError::Invalid(_) => Self::BadRequest(error.to_string()),
+            SilenceError::TooMany(_) => Self::Conflict(error.to_string()),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -146,12 +232,22 @@ impl IntoResponse for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::Internal => {
                 tracing::error!("internal error while serving a request");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        (status, axum::Json(json!({"error": self.to_string()}))).into_response()
+        let body = axum::Json(json!({"error": self.to_string()}));
+        if status == StatusCode::UNAUTHORIZED {
+            let challenge = [(header::WWW_AUTHENTICATE, r#"Bearer realm="dsguard""#)];
+            return (status, challenge, body).into_response();
+        }
+        (status, body).into_response()
     }
 }
 

@@ -103,8 +103,13 @@ fn state(synced: bool) -> AppState {
         clock,
         alerts,
         reconcile,
+        access: Access::new(Some(Token::new(TOKEN)), false),
+        limits: HttpLimits::default(),
     }
 }
+
+/// The API token of [`state`].
+const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
 async fn call(state: AppState, method: Method, uri: &str) -> (StatusCode, String) {
     call_accepting(state, method, uri, "application/json").await
@@ -119,7 +124,8 @@ async fn call_accepting(
     let request = Request::builder()
         .method(method)
         .uri(uri)
-        .header("accept", accept);
+        .header("accept", accept)
+        .header("authorization", format!("Bearer {TOKEN}"));
     let response = router(state)
         .oneshot(request.body(Body::empty()).unwrap())
         .await
@@ -347,6 +353,7 @@ async fn alerts_are_listed_and_silences_are_created_listed_and_expired() {
         .method(Method::POST)
         .uri("/api/v1/silences")
         .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {TOKEN}"))
         .body(Body::from(r#"{"matchers": ["node=w-2"], "duration": "1h", "created_by": "ops", "comment": "replacing it"}"#))
         .unwrap();
     let response = router(state.clone()).oneshot(request).await.unwrap();
@@ -383,6 +390,7 @@ async fn alerts_are_listed_and_silences_are_created_listed_and_expired() {
         .method(Method::POST)
         .uri("/api/v1/silences")
         .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {TOKEN}"))
         .body(Body::from(
             r#"{"matchers": ["node"], "duration": "1h", "created_by": "ops"}"#,
         ))
@@ -400,3 +408,5 @@ async fn the_reconcile_plan_is_served() {
         "the default: plan, execute nothing"
     );
 }
+
+mod auth;

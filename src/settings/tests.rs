@@ -196,4 +196,41 @@ fn every_gap_states_grace_override_reaches_the_evaluation() {
     }
 }
 
+#[test]
+fn bad_server_and_silence_limits_are_named_before_anything_starts() {
+    let cases = [
+        (
+            "DSGUARD__SERVER__LIMITS__MAX_CONNECTIONS",
+            "0",
+            "server.limits.max_connections",
+        ),
+        (
+            "DSGUARD__SERVER__LIMITS__HEADER_READ_TIMEOUT",
+            "0s",
+            "server.limits.header_read_timeout",
+        ),
+        (
+            "DSGUARD__SERVER__AUTH__TOKEN_FILE",
+            "/nonexistent/token",
+            "server.auth.token_file",
+        ),
+        (
+            "DSGUARD__SERVER__AUTH__PROTECT_READS",
+            "true",
+            "server.auth.protect_reads",
+        ),
+        (
+            "DSGUARD__ALERTING__SILENCES__MAX_ACTIVE",
+            "0",
+            "alerting.silences.max_active",
+        ),
+    ];
+    for (variable, value, key) in cases {
+        match Settings::load_with_env(None, env(&[(variable, value)])) {
+            Err(SettingsError::Invalid { key: named, .. }) => assert_eq!(named, key),
+            other => panic!("{variable}={value}: {other:?}"),
+        }
+    }
+}
+
 mod notify;
