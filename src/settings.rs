@@ -110,7 +110,14 @@ impl Settings {
             .try_deserialize()
             .map_err(|e| SettingsError::Source(e.to_string()))?;
         let settings: Settings = serde_path_to_error::deserialize(value).map_err(|e| {
-            SettingsError::invalid(e.path().to_string(), e.into_inner().to_string())
+            let key = e.path().to_string();
+            let reason = e.into_inner().to_string();
+            let reason = if crate::notify::is_secret_key(&key) {
+                without_value(&reason)
+            } else {
+                reason
+            };
+            SettingsError::invalid(key, reason)
         })?;
         settings.validate()?;
         Ok(settings)
@@ -124,6 +131,7 @@ impl Settings {
             return Err(SettingsError::invalid("log.level", e.to_string()));
         }
         self.notify.validate()?;
+        self.alerting.route.validate("alerting.route")?;
         let mut routed = Vec::new();
         self.alerting.route.receivers("alerting.route", &mut routed);
         let known = self.notify.receiver_names();
@@ -142,6 +150,28 @@ impl Settings {
         }
         self.reconcile.validate()
     }
+}
+
+/// A deserializer's reason without the value it quotes, for a key that holds a secret: `invalid
+/// type: integer `12345`, expected a string` becomes `invalid type: integer, expected a string`
+/// and a note. Reasons that quote only key names (`unknown field`, `missing field`) are kept.
+fn without_value(reason: &str) -> String {
+    if reason.starts_with("unknown field") || reason.starts_with("missing field") {
+        return reason.to_owned();
+    }
+    let what = reason
+        .split(['`', '"', '\''])
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches([' ', ',', ':']);
+    let expected = reason
+        .rsplit_once(", expected ")
+        .filter(|(_, e)| !e.contains('"'))
+        .map(|(_, e)| format!(", expected {e}"))
+        .unwrap_or_default();
+    format!(
+        "{what}{expected} (the value is not shown: this key holds a secret; quote it if it is a number)"
+    )
 }
 
 #[cfg(test)]

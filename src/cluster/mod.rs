@@ -23,7 +23,7 @@ use serde::Serialize;
 
 pub use client::{ClientError, kube_client};
 pub use daemonset::{ControllerStatus, DaemonSetInfo, PlacementSpec};
-pub use dump::{InputError, Inventory};
+pub use dump::{DEFAULT_MAX_INPUT_BYTES, InputError, Inventory};
 pub use node::{
     ANNOTATION_MAINTENANCE, NodeHealth, NodeInfo, TAINT_AUTOSCALER_DELETE, TAINT_DISK_PRESSURE,
     TAINT_MEMORY_PRESSURE, TAINT_NETWORK_UNAVAILABLE, TAINT_NOT_READY, TAINT_OUT_OF_SERVICE,

@@ -14,6 +14,7 @@ use self::report::Report;
 use super::OutputFormat;
 use crate::base::Timestamp;
 use crate::cluster::Inventory;
+use crate::cmd::table::escape;
 use crate::coverage::{Coverage, Settings};
 
 /// Arguments of `dsguard check`.
@@ -29,6 +30,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    /// The largest input read, per file: a number of bytes with an optional unit (KiB, MiB,
+    /// GiB), e.g. `2GiB`.
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = parse_size)]
+    pub max_input_size: u64,
     /// Override the grace period of a gap state, e.g. `--grace missing=10m` (repeatable).
     #[arg(long, value_name = "STATE=DURATION")]
     pub grace: Vec<String>,
@@ -68,7 +73,10 @@ fn check(args: &CheckArgs) -> Result<Report, String> {
     }
     let mut inventory = Inventory::default();
     for input in &args.input {
-        inventory.read(input).map_err(|e| e.to_string())?;
+        inventory
+            .read(input, args.max_input_size)
+            // Names from the dump may hold terminal escapes.
+            .map_err(|e| escape(&e.to_string()))?;
     }
     let now = args.at.unwrap_or_else(Timestamp::now);
     Ok(Report::build(
@@ -76,6 +84,29 @@ fn check(args: &CheckArgs) -> Result<Report, String> {
         &inventory,
         now,
     ))
+}
+
+/// A size for `--max-input-size`: bytes, or a number with `KiB`, `MiB` or `GiB` (also `K`, `M`,
+/// `G`, `KB`, `MB`, `GB`, all binary).
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (examples: 1048576, 512MiB, 2GiB)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        other => return Err(format!("unknown unit {other:?} (use KiB, MiB or GiB)")),
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))
 }
 
 /// Builds the coverage model of an inventory at one moment.

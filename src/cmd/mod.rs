@@ -9,6 +9,7 @@ mod demo;
 mod notify;
 mod reconcile;
 mod run;
+mod table;
 
 use std::process::ExitCode;
 
