@@ -104,11 +104,11 @@ impl Settings {
         let merged = builder
             .add_source(environment)
             .build()
-            .map_err(|e| SettingsError::Source(e.to_string()))?;
+            .map_err(|e| SettingsError::Source(without_snippets(&e.to_string())))?;
         // Through serde_json so that serde_path_to_error can name the key of any error.
         let value: serde_json::Value = merged
             .try_deserialize()
-            .map_err(|e| SettingsError::Source(e.to_string()))?;
+            .map_err(|e| SettingsError::Source(without_snippets(&e.to_string())))?;
         let settings: Settings = serde_path_to_error::deserialize(value).map_err(|e| {
             let key = e.path().to_string();
             let reason = e.into_inner().to_string();
@@ -150,6 +150,21 @@ impl Settings {
         }
         self.reconcile.validate()
     }
+}
+
+/// A parser's error without the lines of the file it quotes (TOML's `3 | password = "…"` and its
+/// caret line): the quoted line may hold a secret, and the error keeps the line and column.
+fn without_snippets(message: &str) -> String {
+    message
+        .lines()
+        .filter(|line| {
+            let rest = line
+                .trim_start()
+                .trim_start_matches(|c: char| c.is_ascii_digit());
+            !rest.trim_start().starts_with('|')
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A deserializer's reason without the value it quotes, for a key that holds a secret: `invalid

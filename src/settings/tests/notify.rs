@@ -234,3 +234,21 @@ fn zero_intervals_are_refused_naming_their_key() {
         assert!(reason.contains("more than zero"), "{reason}");
     }
 }
+
+#[test]
+fn a_syntax_error_does_not_quote_the_line_with_the_secret() {
+    let dir = std::env::temp_dir().join(format!("dsguard-notify-toml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        "[notify]\nreceivers = [ { name = \"a\", webhook = { url = \"http://x/SECRETPATH\" bearer_token = \"t\" } } ]\n",
+    )
+    .unwrap();
+    let error = Settings::load_with_env(Some(Path::new(&file)), Vec::new())
+        .unwrap_err()
+        .to_string();
+    let _ = std::fs::remove_file(&file);
+    assert!(!error.contains("SECRETPATH"), "{error}");
+    assert!(error.contains("line 2"), "the position is kept: {error}");
+}
