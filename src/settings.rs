@@ -104,13 +104,20 @@ impl Settings {
         let merged = builder
             .add_source(environment)
             .build()
-            .map_err(|e| SettingsError::Source(e.to_string()))?;
+            .map_err(|e| SettingsError::Source(without_snippets(&e.to_string())))?;
         // Through serde_json so that serde_path_to_error can name the key of any error.
         let value: serde_json::Value = merged
             .try_deserialize()
-            .map_err(|e| SettingsError::Source(e.to_string()))?;
+            .map_err(|e| SettingsError::Source(without_snippets(&e.to_string())))?;
         let settings: Settings = serde_path_to_error::deserialize(value).map_err(|e| {
-            SettingsError::invalid(e.path().to_string(), e.into_inner().to_string())
+            let key = e.path().to_string();
+            let reason = e.into_inner().to_string();
+            let reason = if crate::notify::is_secret_key(&key) {
+                without_value(&reason)
+            } else {
+                reason
+            };
+            SettingsError::invalid(key, reason)
         })?;
         settings.validate()?;
         Ok(settings)
@@ -144,6 +151,43 @@ impl Settings {
         }
         self.reconcile.validate()
     }
+}
+
+/// A parser's error without the lines of the file it quotes (TOML's `3 | password = "…"` and its
+/// caret line): the quoted line may hold a secret, and the error keeps the line and column.
+fn without_snippets(message: &str) -> String {
+    message
+        .lines()
+        .filter(|line| {
+            let rest = line
+                .trim_start()
+                .trim_start_matches(|c: char| c.is_ascii_digit());
+            !rest.trim_start().starts_with('|')
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A deserializer's reason without the value it quotes, for a key that holds a secret: `invalid
+/// type: integer `12345`, expected a string` becomes `invalid type: integer, expected a string`
+/// and a note. Reasons that quote only key names (`unknown field`, `missing field`) are kept.
+fn without_value(reason: &str) -> String {
+    if reason.starts_with("unknown field") || reason.starts_with("missing field") {
+        return reason.to_owned();
+    }
+    let what = reason
+        .split(['`', '"', '\''])
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches([' ', ',', ':']);
+    let expected = reason
+        .rsplit_once(", expected ")
+        .filter(|(_, e)| !e.contains('"'))
+        .map(|(_, e)| format!(", expected {e}"))
+        .unwrap_or_default();
+    format!(
+        "{what}{expected} (the value is not shown: this key holds a secret; quote it if it is a number)"
+    )
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub struct AlertSettings {
 impl AlertSettings {
     /// Checks what the types cannot, naming the key.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        self.route.validate("alerting.route")?;
         self.silences.validate("alerting.silences")
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use serde::{Deserialize, Deserializer};
 
-use crate::base::Duration;
+use crate::base::{Duration, SettingsError};
 
 /// A label matcher.
 #[derive(Clone, Debug)]
@@ -168,6 +168,33 @@ impl Route {
         true
     }
 
+    /// Checks the timings of this route and its children; the error names the key under `key`
+    /// (`alerting.route.routes[1].group_interval`). `group_wait` may be zero (notify at once, as
+    /// Alertmanager allows); `group_interval` and `repeat_interval` must be more than zero, or
+    /// a changing group would be notified on every evaluation.
+    pub fn validate(&self, key: &str) -> Result<(), SettingsError> {
+        let timings = [
+            ("group_wait", self.group_wait, true),
+            ("group_interval", self.group_interval, false),
+            ("repeat_interval", self.repeat_interval, false),
+        ];
+        for (name, value, zero_allowed) in timings {
+            let Some(value) = value else { continue };
+            if value.0.is_negative() || (!zero_allowed && value.0.is_zero()) {
+                let reason = if zero_allowed {
+                    "must not be negative"
+                } else {
+                    "must be more than zero"
+                };
+                return Err(SettingsError::invalid(format!("{key}.{name}"), reason));
+            }
+        }
+        for (i, child) in self.routes.iter().enumerate() {
+            child.validate(&format!("{key}.routes[{i}]"))?;
+        }
+        Ok(())
+    }
+
     /// Every receiver named in the tree, with the key that names it (for validation).
     pub fn receivers(&self, key: &str, out: &mut Vec<(String, String)>) {
         if let Some(receiver) = &self.receiver {
@@ -220,6 +247,32 @@ mod tests {
             Matcher::parse("severity = \"critical\"")
                 .unwrap()
                 .matches(&labels)
+        );
+    }
+
+    #[test]
+    fn zero_intervals_are_refused_naming_their_key() {
+        let route = |value: serde_json::Value| -> Route { serde_json::from_value(value).unwrap() };
+        let e = route(serde_json::json!({"group_interval": "0s"}))
+            .validate("alerting.route")
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "setting alerting.route.group_interval: must be more than zero"
+        );
+        let e = route(serde_json::json!({"routes": [{}, {"repeat_interval": "0s"}]}))
+            .validate("alerting.route")
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("alerting.route.routes[1].repeat_interval"),
+            "{e}"
+        );
+        assert!(
+            route(serde_json::json!({"group_wait": "0s"}))
+                .validate("alerting.route")
+                .is_ok(),
+            "a zero group_wait notifies at once"
         );
     }
 

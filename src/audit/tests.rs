@@ -32,7 +32,12 @@ fn story2(stage: &str) -> (Coverage, Timestamp) {
     .unwrap();
     let now = at(meta["at"].as_str().unwrap());
     let mut inventory = Inventory::default();
-    inventory.read(&dir.join(format!("{stage}.json"))).unwrap();
+    inventory
+        .read(
+            &dir.join(format!("{stage}.json")),
+            crate::cluster::DEFAULT_MAX_INPUT_BYTES,
+        )
+        .unwrap();
     (coverage_of(&inventory, now), now)
 }
 

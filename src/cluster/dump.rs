@@ -1,6 +1,8 @@
 //! Reading `kubectl get nodes,daemonsets,pods -A -o json` output: a `List` (or a typed list, or
 //! a single object) whose items are projected to the slim model. Unknown kinds are counted and
 //! skipped; an object that does not parse is an error naming the file, the item and the field.
+//! An input is read up to a size limit ([`DEFAULT_MAX_INPUT_BYTES`] unless raised), so that
+//! `/dev/zero` or a runaway pipe ends in an error instead of exhausting memory.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -12,6 +14,12 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::cluster::{DaemonSetInfo, NodeInfo, PodInfo, ProjectionError};
+
+/// The default limit of one input: 512 MiB. `kubectl get nodes,daemonsets,pods -A -o json` of a
+/// 5,000-node cluster (the Kubernetes scalability limit) with 30 daemon and other pods per node is
+/// about 150,000 objects of 2–4 KiB, so 300–600 MiB; parsing needs several times the input in
+/// memory, so larger inputs must be asked for with the flag that raises the limit.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 512 << 20;
 
 /// What was read from the inputs.
 #[derive(Debug, Default)]
@@ -37,6 +45,14 @@ pub enum InputError {
         /// The I/O error.
         #[source]
         error: std::io::Error,
+    },
+    /// The input is larger than the limit.
+    #[error("{source_name}: larger than the limit of {limit} bytes ({}); raise it with --max-input-size", human_bytes(.limit))]
+    TooLarge {
+        /// The file name, or `<stdin>`.
+        source_name: String,
+        /// The limit in bytes.
+        limit: u64,
     },
     /// The file is not JSON.
     #[error("{source_name}: not valid JSON: {error}")]
@@ -81,23 +97,36 @@ pub enum InputError {
 }
 
 impl Inventory {
-    /// Reads one input: a path, or `-` for standard input.
-    pub fn read(&mut self, input: &Path) -> Result<(), InputError> {
+    /// Reads one input, a path or `-` for standard input, of at most `max_bytes`.
+    pub fn read(&mut self, input: &Path, max_bytes: u64) -> Result<(), InputError> {
         let source_name = if input == Path::new("-") {
             "<stdin>".to_owned()
         } else {
             input.display().to_string()
         };
-        let mut text = String::new();
-        let read = if input == Path::new("-") {
-            std::io::stdin().read_to_string(&mut text).map(|_| ())
-        } else {
-            std::fs::read_to_string(input).map(|t| text = t)
-        };
-        read.map_err(|error| InputError::Read {
+        let read_error = |error| InputError::Read {
             source_name: source_name.clone(),
             error,
-        })?;
+        };
+        let reader: Box<dyn Read> = if input == Path::new("-") {
+            Box::new(std::io::stdin())
+        } else {
+            Box::new(std::fs::File::open(input).map_err(read_error)?)
+        };
+        let mut bytes = Vec::new();
+        // One byte past the limit tells a file of exactly the limit from a larger one.
+        reader
+            .take(max_bytes.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(read_error)?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(InputError::TooLarge {
+                source_name: source_name.clone(),
+                limit: max_bytes,
+            });
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|e| read_error(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
         self.add_document(&source_name, &text)
     }
 
@@ -182,6 +211,17 @@ impl Inventory {
     }
 }
 
+/// Bytes in the largest binary unit that divides them evenly (`512 MiB`, `1000 bytes`).
+fn human_bytes(bytes: &u64) -> String {
+    let bytes = *bytes;
+    for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes} bytes")
+}
+
 fn parse<T: DeserializeOwned>(
     source_name: &str,
     item: &Value,
@@ -261,6 +301,26 @@ mod tests {
         assert!(err.contains("no \"kind\""), "{err}");
         let err = read(r#"{"kind": "List"}"#).unwrap_err().to_string();
         assert_eq!(err, "dump.json: a List without an \"items\" array");
+    }
+
+    #[test]
+    fn an_input_over_the_limit_is_refused_naming_it_and_the_limit() {
+        let path = std::env::temp_dir().join(format!("dsguard-dump-{}.json", std::process::id()));
+        std::fs::write(
+            &path,
+            format!("{{\"kind\": \"List\", \"items\": []}}{}", " ".repeat(2048)),
+        )
+        .unwrap();
+        let mut inventory = Inventory::default();
+        let err = inventory.read(&path, 1024).unwrap_err().to_string();
+        assert!(err.starts_with(&path.display().to_string()), "{err}");
+        assert!(
+            err.contains("limit of 1024 bytes (1 KiB)") && err.contains("--max-input-size"),
+            "{err}"
+        );
+        assert!(inventory.read(&path, 4096).is_ok());
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(human_bytes(&DEFAULT_MAX_INPUT_BYTES), "512 MiB");
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub use client::{ClientError, kube_client};
 pub use daemonset::{
     ControllerStatus, DaemonSetInfo, PlacementSpec, Share, TemplateFacts, UpdateStrategy,
 };
-pub use dump::{InputError, Inventory};
+pub use dump::{DEFAULT_MAX_INPUT_BYTES, InputError, Inventory};
 pub use list::{LIST_PAGE, ListError, list_inventory};
 pub use node::{
     ANNOTATION_MAINTENANCE, Allocatable, NodeHealth, NodeInfo, TAINT_AUTOSCALER_DELETE,

@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use serde_json::Value;
 
+use crate::cmd::table::{cell, table};
+
 /// Arguments of `dsguard alerts`.
 #[derive(Debug, clap::Args)]
 pub struct AlertsArgs {
@@ -91,7 +93,7 @@ async fn fetch(args: &AlertsArgs) -> Result<Value, String> {
     if status.is_success() {
         Ok(body)
     } else {
-        Err(format!("{url}: HTTP {status}: {body}"))
+        Err(format!("{url}: HTTP {status}: {}", cell(&body.to_string())))
     }
 }
 
@@ -100,8 +102,9 @@ pub fn render(body: &Value) -> String {
     let mut out = String::new();
     if let Some(reason) = body["blind"]["reason"].as_str() {
         out.push_str(&format!(
-            "dsguard is blind since {}: {reason}\n\n",
-            body["blind"]["since"].as_str().unwrap_or("?")
+            "dsguard is blind since {}: {}\n\n",
+            cell(body["blind"]["since"].as_str().unwrap_or("?")),
+            cell(reason)
         ));
     }
     let alerts = body["alerts"].as_array().cloned().unwrap_or_default();
@@ -109,55 +112,28 @@ pub fn render(body: &Value) -> String {
         out.push_str("No active alert.\n");
         return out;
     }
-    let rows: Vec<[String; 5]> = alerts
-        .iter()
-        .map(|a| {
-            let label = |k: &str| a["labels"][k].as_str().unwrap_or("").to_owned();
-            let since = a["firing_since"]
+    let rows = alerts.iter().map(|a| {
+        let label = |k: &str| a["labels"][k].as_str().unwrap_or("").to_owned();
+        let since = a["firing_since"]
+            .as_str()
+            .or(a["active_since"].as_str())
+            .unwrap_or("")
+            .to_owned();
+        vec![
+            a["state"].as_str().unwrap_or("").to_owned(),
+            label("alertname"),
+            label("severity"),
+            since,
+            a["annotations"]["summary"]
                 .as_str()
-                .or(a["active_since"].as_str())
                 .unwrap_or("")
-                .to_owned();
-            [
-                a["state"].as_str().unwrap_or("").to_owned(),
-                label("alertname"),
-                label("severity"),
-                since,
-                a["annotations"]["summary"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_owned(),
-            ]
-        })
-        .collect();
-    let header = ["STATE", "ALERT", "SEVERITY", "SINCE", "SUMMARY"];
-    let widths: Vec<usize> = (0..4)
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].len())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: [&str; 5]| {
-        format!(
-            "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}\n",
-            cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
-            cells[4],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3]
-        )
-    };
-    out.push_str(&line(header));
-    for row in &rows {
-        out.push_str(&line([&row[0], &row[1], &row[2], &row[3], &row[4]]));
-    }
+                .to_owned(),
+        ]
+    });
+    out.push_str(&table(
+        &["STATE", "ALERT", "SEVERITY", "SINCE", "SUMMARY"],
+        rows,
+    ));
     out
 }
 
@@ -180,6 +156,14 @@ mod tests {
             ),
             "{text}"
         );
+        let hostile = serde_json::json!({"alerts": [{"state": "firing",
+            "labels": {"alertname": "x".repeat(65_536)}, "annotations": {"summary": "\u{1b}]0;owned\u{7}"}}]});
+        let text = render(&hostile);
+        assert!(
+            !text.contains('\u{1b}') && text.contains("\\u{1b}]0;owned"),
+            "{text}"
+        );
+        assert!(text.lines().all(|l| l.chars().count() < 1000));
         let blind = serde_json::json!({"blind": {"since": "2026-11-22T00:00:00Z", "reason": "waiting"}, "alerts": []});
         assert_eq!(
             render(&blind),

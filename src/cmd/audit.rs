@@ -5,8 +5,9 @@
 use std::process::ExitCode;
 
 use super::OutputFormat;
-use super::check::{evaluate, table};
+use super::check::evaluate;
 use super::source::SourceArgs;
+use super::table::table;
 use crate::audit::{AuditOptions, Finding, Severity, audit};
 use crate::base::{Timestamp, parse_duration};
 use crate::coverage::Settings;

@@ -13,7 +13,6 @@ mod report;
 use std::process::ExitCode;
 
 use self::report::Report;
-pub(super) use self::report::table;
 use super::OutputFormat;
 use super::source::SourceArgs;
 use crate::base::{Timestamp, parse_duration};

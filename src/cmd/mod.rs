@@ -12,6 +12,7 @@ mod notify;
 mod reconcile;
 mod run;
 mod source;
+mod table;
 
 use std::process::ExitCode;
 

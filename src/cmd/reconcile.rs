@@ -31,6 +31,9 @@ pub struct ReconcileArgs {
     /// The kubeconfig context to use.
     #[arg(long)]
     pub context: Option<String>,
+    /// The largest input read, per file, e.g. `2GiB` (see `dsguard check`).
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = super::source::parse_size)]
+    pub max_input_size: u64,
     /// Execute the safe actions (force deletes) after showing the plan (live cluster only).
     #[arg(long)]
     pub apply: bool,
@@ -67,7 +70,9 @@ pub fn run(args: ReconcileArgs) -> ExitCode {
 fn offline(args: &ReconcileArgs) -> Result<ExitCode, String> {
     let mut inventory = Inventory::default();
     for input in &args.input {
-        inventory.read(input).map_err(|e| e.to_string())?;
+        inventory
+            .read(input, args.max_input_size)
+            .map_err(|e| e.to_string())?;
     }
     let plan = plan_of(&inventory, args.at.unwrap_or_else(Timestamp::now));
     print(&plan, args.output);

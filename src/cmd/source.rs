@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use super::table::escape;
 use crate::cluster::{Inventory, KubeSettings, PodWatch, kube_client, list_inventory};
 
 /// The arguments that choose the source.
@@ -19,6 +20,10 @@ pub struct SourceArgs {
     /// The kubeconfig context to use instead of the current one.
     #[arg(long, value_name = "NAME", conflicts_with = "input")]
     pub context: Option<String>,
+    /// The largest input read, per file: a number of bytes with an optional unit (KiB, MiB,
+    /// GiB), e.g. `2GiB`.
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = parse_size)]
+    pub max_input_size: u64,
     /// List every pod, not only those with the `pod-template-generation` label (setting
     /// `pods.watch: all` of `dsguard run`).
     #[arg(long, conflicts_with = "input")]
@@ -35,7 +40,10 @@ impl SourceArgs {
     pub fn read_files(&self) -> Result<Inventory, String> {
         let mut inventory = Inventory::default();
         for input in &self.input {
-            inventory.read(input).map_err(|e| e.to_string())?;
+            inventory
+                .read(input, self.max_input_size)
+                // Names from the dump may hold terminal escapes.
+                .map_err(|e| escape(&e.to_string()))?;
         }
         Ok(inventory)
     }
@@ -75,4 +83,27 @@ impl SourceArgs {
             .map_err(|e| format!("cannot start the runtime: {e}"))?;
         runtime.block_on(async { self.list(&self.client().await?).await })
     }
+}
+
+/// A size for `--max-input-size`: bytes, or a number with `KiB`, `MiB` or `GiB` (also `K`, `M`,
+/// `G`, `KB`, `MB`, `GB`, all binary).
+pub(super) fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (examples: 1048576, 512MiB, 2GiB)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        other => return Err(format!("unknown unit {other:?} (use KiB, MiB or GiB)")),
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{invalid, positive};
 use super::error::DeliveryError;
+use super::scrub::{Scrubber, Secrets};
 use super::secret::{Secret, SecretUrl};
 use super::{Alert, Status, http};
 use crate::base::{Duration, SettingsError, Timestamp};
@@ -101,7 +102,7 @@ pub(crate) struct AlertmanagerReceiver {
     client: reqwest::Client,
     bearer_token: Option<Secret>,
     resend_interval: std::time::Duration,
-    secrets: Vec<String>,
+    scrubber: Scrubber,
 }
 
 impl AlertmanagerReceiver {
@@ -111,14 +112,17 @@ impl AlertmanagerReceiver {
         let path = format!("{}/api/v2/alerts", endpoint.path().trim_end_matches('/'));
         endpoint.set_path(&path);
         let timeout = config.timeout.map_or(http::DEFAULT_TIMEOUT, |t| t.std());
-        let mut secrets = config.url.secret_parts();
-        secrets.extend(config.bearer_token.iter().map(|t| t.expose().to_owned()));
+        let mut secrets = Secrets::default();
+        secrets.url(&config.url);
+        if let Some(token) = &config.bearer_token {
+            secrets.value(token.expose());
+        }
         Ok(Self {
             endpoint,
             client: http::client(timeout)?,
             bearer_token: config.bearer_token.clone(),
             resend_interval: config.resend_interval(),
-            secrets,
+            scrubber: secrets.build(),
         })
     }
 
@@ -134,7 +138,7 @@ impl AlertmanagerReceiver {
         if let Some(token) = &self.bearer_token {
             request = request.bearer_auth(token.expose());
         }
-        http::send(request, &self.secrets).await
+        http::send(request, &self.scrubber).await
     }
 }
 

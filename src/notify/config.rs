@@ -20,12 +20,17 @@
 //!       alertmanager: { url: "http://alertmanager:9093", resend_interval: 1m }
 //! ```
 //!
+//! `state_dir` must be a directory dsguard can write in, or one it can create; `validate`
+//! checks that (with a probe file) so that a bad one stops the start naming the key. Errors of
+//! keys that hold secrets (`url`, `password`, `bearer_token`, header values) never repeat the
+//! value: see [`is_secret_key`].
+//!
 //! Without `state_dir`, a restart loses what was queued and not yet delivered, and forgets what
 //! was delivered: firing notifications the engine re-sends after the restart go out again, and a
 //! resolve for a group that fired before the restart is dropped (its firing was never seen).
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use jiff::SignedDuration;
 use serde::Deserialize;
@@ -129,6 +134,36 @@ impl ReceiverSettings {
     }
 }
 
+/// Keys of receivers that hold a secret, by their last name: a value of theirs must not be echoed.
+const SECRET_KEYS: &[&str] = &["url", "password", "bearer_token", "token"];
+
+/// Keys under which every value is secret (header values, the basic-auth pair).
+const SECRET_MAPS: &[&str] = &["headers", "basic_auth"];
+
+/// Whether the value at `path` (as `serde_path_to_error` writes it, e.g.
+/// `notify.receivers[0].email.password`) may be a secret, so that an error about it must not
+/// repeat it: a secret key, anything under `headers` or `basic_auth`, and a receiver or its
+/// channel given as a plain value (which would be the URL or token written in the wrong place).
+pub fn is_secret_key(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("notify.receivers") else {
+        return false;
+    };
+    let names: Vec<&str> = rest
+        .split('.')
+        .map(|n| n.split('[').next().unwrap_or(n))
+        .filter(|n| !n.is_empty())
+        .collect();
+    match names.last() {
+        None => true,
+        Some(last) => {
+            SECRET_KEYS.contains(last)
+                || names.iter().any(|n| SECRET_MAPS.contains(n))
+                || (names.len() == 1
+                    && matches!(*last, "webhook" | "slack" | "email" | "alertmanager"))
+        }
+    }
+}
+
 /// An `Invalid` settings error for `key`.
 pub(crate) fn invalid(key: impl Into<String>, reason: impl Into<String>) -> SettingsError {
     SettingsError::Invalid {
@@ -143,6 +178,51 @@ pub(crate) fn positive(key: String, d: Duration) -> Result<(), SettingsError> {
         Ok(())
     } else {
         Err(invalid(key, "must be more than zero"))
+    }
+}
+
+/// Checks that `dir` is a directory dsguard can write in, or can be created: the nearest part of
+/// the path that exists must be a directory in which a file can be made. Nothing is created but
+/// a probe file, removed at once: so that a directory nobody can write is refused here, naming
+/// the key, instead of failing at the first save or running with nothing durable.
+fn usable_dir(dir: &Path) -> Result<(), String> {
+    let shown = dir.display();
+    let mut existing = dir;
+    while !existing.exists() {
+        match existing.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => existing = parent,
+            _ => {
+                existing = Path::new(".");
+                break;
+            }
+        }
+    }
+    if !existing.is_dir() {
+        return Err(if existing == dir {
+            format!("{shown} is not a directory")
+        } else {
+            format!(
+                "{shown} cannot be created: {} is not a directory",
+                existing.display()
+            )
+        });
+    }
+    let probe = existing.join(format!(".dsguard-probe-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) if existing == dir => Err(format!("{shown} is not writable: {e}")),
+        Err(e) => Err(format!(
+            "{shown} cannot be created: {} is not writable: {e}",
+            existing.display()
+        )),
     }
 }
 
@@ -161,14 +241,8 @@ impl NotifySettings {
                 "must not be less than initial_backoff",
             ));
         }
-        if let Some(dir) = &self.state_dir
-            && dir.exists()
-            && !dir.is_dir()
-        {
-            return Err(invalid(
-                "notify.state_dir",
-                format!("{} is not a directory", dir.display()),
-            ));
+        if let Some(dir) = &self.state_dir {
+            usable_dir(dir).map_err(|reason| invalid("notify.state_dir", reason))?;
         }
         let mut names = HashSet::new();
         for (i, receiver) in self.receivers.iter().enumerate() {

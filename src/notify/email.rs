@@ -14,7 +14,8 @@ use serde::Deserialize;
 use super::config::{invalid, positive};
 use super::error::DeliveryError;
 use super::message::{self, TEST_TEXT};
-use super::secret::{Secret, scrub};
+use super::scrub::{Scrubber, Secrets};
+use super::secret::Secret;
 use super::{Notification, Status};
 use crate::base::{Duration, SettingsError};
 
@@ -173,7 +174,7 @@ pub(crate) struct EmailReceiver {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
     to: Vec<Mailbox>,
-    secrets: Vec<String>,
+    scrubber: Scrubber,
 }
 
 impl EmailReceiver {
@@ -201,11 +202,14 @@ impl EmailReceiver {
             .port(port)
             .tls(tls)
             .timeout(Some(timeout));
-        let mut secrets = Vec::new();
+        let mut secrets = Secrets::default();
         if let (Some(user), Some(password)) = (&config.username, &config.password) {
             builder =
                 builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
-            secrets.push(password.expose().to_owned());
+            secrets.value(password.expose());
+            // What AUTH PLAIN and AUTH LOGIN send, should a server echo it.
+            secrets.encoded(format!("\0{user}\0{}", password.expose()).as_bytes());
+            secrets.encoded(password.expose().as_bytes());
         }
         let from = config.from.parse().map_err(|e| format!("from: {e}"))?;
         let to = config
@@ -217,7 +221,7 @@ impl EmailReceiver {
             transport: builder.build(),
             from,
             to,
-            secrets,
+            scrubber: secrets.build(),
         })
     }
 
@@ -248,7 +252,7 @@ impl EmailReceiver {
             text.push_str(&format!(": {cause}"));
             source = cause.source();
         }
-        let text = scrub(&text, &self.secrets);
+        let text = self.scrubber.scrub(&text);
         if error.is_timeout() {
             DeliveryError::Timeout
         } else if error.is_permanent() || error.is_transient() {

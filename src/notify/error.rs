@@ -28,6 +28,15 @@ pub enum DeliveryError {
         /// The delay the receiver asked for in `Retry-After`.
         retry_after: Option<Duration>,
     },
+    /// The receiver answered with a redirect, which is not followed: the request's credentials
+    /// would go to the host it names.
+    #[error(
+        "receiver answered {status}, a redirect, which is not followed: set the receiver's URL to the final address"
+    )]
+    Redirect {
+        /// The HTTP status code (3xx).
+        status: u16,
+    },
     /// The SMTP server answered with an error code.
     #[error("smtp server answered: {message}")]
     Smtp {
@@ -53,7 +62,7 @@ impl DeliveryError {
             Self::Timeout | Self::Connect(_) | Self::Request(_) | Self::SmtpSession(_) => true,
             Self::Http { status, .. } => *status == 408 || *status == 429 || *status >= 500,
             Self::Smtp { transient, .. } => *transient,
-            Self::Build(_) => false,
+            Self::Redirect { .. } | Self::Build(_) => false,
         }
     }
 
@@ -74,6 +83,7 @@ impl DeliveryError {
             Self::Http { status: 429, .. } => "http_429",
             Self::Http { status, .. } if *status >= 500 => "http_5xx",
             Self::Http { .. } => "http_4xx",
+            Self::Redirect { .. } => "redirect",
             Self::Smtp {
                 transient: true, ..
             } => "smtp_4xx",
@@ -99,7 +109,7 @@ pub enum NotifyError {
         reason: String,
     },
     /// The state directory cannot be used.
-    #[error("state directory {}: {source}", path.display())]
+    #[error("notify.state_dir: cannot use {}: {source}", path.display())]
     State {
         /// The directory or file.
         path: PathBuf,
@@ -162,5 +172,13 @@ mod tests {
         };
         assert!(smtp(true).is_transient());
         assert!(!smtp(false).is_transient());
+    }
+
+    #[test]
+    fn a_redirect_is_permanent_and_names_its_status() {
+        let e = DeliveryError::Redirect { status: 307 };
+        assert!(!e.is_transient());
+        assert_eq!(e.metric_label(), "redirect");
+        assert!(e.to_string().contains("307"), "{e}");
     }
 }

@@ -1,7 +1,9 @@
 //! The HTTP side shared by the webhook, Slack and Alertmanager receivers: one client per receiver
 //! (rustls with the ring provider, a timeout), and the mapping of reqwest's results to
 //! [`DeliveryError`] without the URL (reqwest puts it in its errors) and with the answer's body
-//! scrubbed of the receiver's secrets.
+//! scrubbed of the receiver's secrets. Redirects are not followed: the request's credentials
+//! (a token in the URL, an API key header) would go to whatever host the receiver names, and the
+//! notification would be reported delivered wherever it landed; a 3xx is a permanent failure.
 
 use std::error::Error as _;
 use std::time::Duration;
@@ -9,7 +11,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::error::DeliveryError;
-use super::secret::scrub;
+use super::scrub::Scrubber;
 
 /// Default request timeout of the HTTP receivers.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -18,6 +20,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// error, not a whole HTML page).
 const BODY_LIMIT: usize = 512;
 
+/// How much of an error answer's body is read and scrubbed before it is cut to [`BODY_LIMIT`]:
+/// scrubbing before cutting keeps a secret that straddles the cut from surviving in part.
+const BODY_READ_LIMIT: usize = 64 * 1024;
+
 /// A client with the timeout; installs ring as rustls's provider first (kube already links it).
 pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -25,6 +31,7 @@ pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, String> {
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .user_agent(concat!("dsguard/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| describe(&e.without_url()))
 }
@@ -60,17 +67,18 @@ fn describe(error: &reqwest::Error) -> String {
     text
 }
 
-/// Sends the request and maps the outcome: 2xx is success; 408, 429 and 5xx are transient
-/// (with `Retry-After`), other statuses permanent; transport failures are transient.
+/// Sends the request and maps the outcome: 2xx is success; 3xx a permanent failure (redirects
+/// are not followed); 408, 429 and 5xx are transient (with `Retry-After`), other statuses
+/// permanent; transport failures are transient. Every text from outside is scrubbed.
 pub(crate) async fn send(
     request: reqwest::RequestBuilder,
-    secrets: &[String],
+    scrubber: &Scrubber,
 ) -> Result<(), DeliveryError> {
-    let response = match request.send().await {
+    let mut response = match request.send().await {
         Ok(response) => response,
         Err(error) => {
             let error = error.without_url();
-            let text = scrub(&describe(&error), secrets);
+            let text = printable(&scrubber.scrub(&describe(&error)));
             return Err(if error.is_timeout() {
                 DeliveryError::Timeout
             } else if error.is_connect() {
@@ -84,23 +92,47 @@ pub(crate) async fn send(
     if status.is_success() {
         return Ok(());
     }
+    if status.is_redirection() {
+        // Neither the body nor `Location` is kept: either may carry the credential onward.
+        return Err(DeliveryError::Redirect {
+            status: status.as_u16(),
+        });
+    }
     let retry_after = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_retry_after);
-    let body = match response.text().await {
-        Ok(body) => body,
-        Err(error) if error.is_timeout() => return Err(DeliveryError::Timeout),
-        Err(_) => String::new(),
-    };
-    let mut body: String = body.trim().chars().take(BODY_LIMIT).collect();
-    body = scrub(&body, secrets);
+    let mut bytes = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) if bytes.len() < BODY_READ_LIMIT => bytes.extend_from_slice(&chunk),
+            Ok(_) => break,
+            Err(error) if error.is_timeout() => return Err(DeliveryError::Timeout),
+            Err(_) => break,
+        }
+    }
+    let body = scrubber.scrub(String::from_utf8_lossy(&bytes).trim());
     Err(DeliveryError::Http {
         status: status.as_u16(),
-        body,
+        body: printable(&body).chars().take(BODY_LIMIT).collect(),
         retry_after,
     })
+}
+
+/// Text from outside with control characters escaped, so that it cannot forge log lines or
+/// drive a terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
 }
 
 /// `Retry-After` as seconds or as an HTTP date (RFC 9110).

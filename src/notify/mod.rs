@@ -29,12 +29,13 @@ mod http;
 mod message;
 mod metrics;
 mod receiver;
+mod scrub;
 mod secret;
 mod slack;
 mod store;
 mod webhook;
 
-pub use config::{NotifySettings, ReceiverKind, ReceiverSettings, RetrySettings};
+pub use config::{NotifySettings, ReceiverKind, ReceiverSettings, RetrySettings, is_secret_key};
 pub use dispatcher::{DRAIN_DEADLINE, Dispatcher, DispatcherHandle, QUEUE_CAPACITY};
 pub use error::{DeliveryError, NotifyError};
 pub use metrics::{NotifyMetrics, Outcome};

@@ -1,7 +1,8 @@
 //! Secrets in the notify settings: tokens, passwords and URLs that carry credentials (a Slack
 //! incoming-webhook URL *is* its credential, in the path). They come from the settings and go only
 //! into requests; `Debug` and `Display` print `<redacted>` (a URL shows its scheme and host), so a
-//! secret cannot reach a log, an API response or an error message by formatting.
+//! secret cannot reach a log, an API response or an error message by formatting. Text from
+//! outside that may echo a secret is cleaned by `scrub`.
 
 use std::fmt;
 
@@ -71,27 +72,6 @@ impl SecretUrl {
     pub fn expose(&self) -> &str {
         &self.0
     }
-
-    /// The parts a secret may hide in: user info, path and query (for scrubbing error text).
-    pub fn secret_parts(&self) -> Vec<String> {
-        let mut parts = vec![self.0.clone()];
-        if let Ok(url) = reqwest::Url::parse(&self.0) {
-            let path = url.path().trim_matches('/');
-            if path.len() >= 8 {
-                parts.push(path.to_owned());
-            }
-            if let Some(query) = url.query().filter(|q| q.len() >= 4) {
-                parts.push(query.to_owned());
-            }
-            if let Some(password) = url.password() {
-                parts.push(password.to_owned());
-            }
-            if !url.username().is_empty() {
-                parts.push(url.username().to_owned());
-            }
-        }
-        parts
-    }
 }
 
 impl fmt::Display for SecretUrl {
@@ -113,18 +93,6 @@ impl fmt::Debug for SecretUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SecretUrl({self})")
     }
-}
-
-/// Replaces every occurrence of a secret in `text` with `<redacted>`: for text that comes from
-/// outside (a receiver's answer may echo the request) before it goes into an error.
-pub fn scrub(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_owned();
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), REDACTED);
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -160,12 +128,5 @@ mod tests {
             let e = SecretUrl::new(bad).parse().unwrap_err();
             assert!(!e.contains("SECRETPATH"), "{e}");
         }
-    }
-
-    #[test]
-    fn scrub_removes_url_paths_and_tokens_from_text() {
-        let u = SecretUrl::new("https://hooks.slack.com/services/T0/B0/XXXXSECRET");
-        let text = "no_service for /services/T0/B0/XXXXSECRET";
-        assert_eq!(scrub(text, &u.secret_parts()), "no_service for /<redacted>");
     }
 }

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::config::{invalid, positive};
 use super::error::DeliveryError;
 use super::message::{self, TEST_TEXT};
+use super::scrub::{Scrubber, Secrets};
 use super::secret::SecretUrl;
 use super::{Notification, Status, http};
 use crate::base::{Duration, SettingsError};
@@ -127,7 +128,7 @@ pub(crate) struct SlackReceiver {
     url: reqwest::Url,
     client: reqwest::Client,
     config: SlackConfig,
-    secrets: Vec<String>,
+    scrubber: Scrubber,
 }
 
 impl SlackReceiver {
@@ -137,7 +138,7 @@ impl SlackReceiver {
         Ok(Self {
             url: config.url.parse()?,
             client: http::client(timeout)?,
-            secrets: config.url.secret_parts(),
+            scrubber: Secrets::default().url(&config.url).build(),
             config: config.clone(),
         })
     }
@@ -148,7 +149,7 @@ impl SlackReceiver {
             .client
             .post(self.url.clone())
             .json(&message(n, &self.config));
-        http::send(request, &self.secrets).await
+        http::send(request, &self.scrubber).await
     }
 }
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{invalid, positive};
 use super::error::DeliveryError;
+use super::scrub::{Scrubber, Secrets};
 use super::secret::{Secret, SecretUrl};
 use super::{Notification, Status, http};
 use crate::base::{Duration, SettingsError};
@@ -165,7 +166,7 @@ pub(crate) struct WebhookReceiver {
     url: reqwest::Url,
     client: reqwest::Client,
     config: WebhookConfig,
-    secrets: Vec<String>,
+    scrubber: Scrubber,
 }
 
 impl WebhookReceiver {
@@ -173,20 +174,22 @@ impl WebhookReceiver {
     pub(crate) fn new(config: &WebhookConfig) -> Result<Self, String> {
         let url = config.url.parse()?;
         let timeout = config.timeout.map_or(http::DEFAULT_TIMEOUT, |t| t.std());
-        let mut secrets = config.url.secret_parts();
-        secrets.extend(config.bearer_token.iter().map(|t| t.expose().to_owned()));
-        secrets.extend(
-            config
-                .basic_auth
-                .iter()
-                .map(|b| b.password.expose().to_owned()),
-        );
-        secrets.extend(config.headers.values().map(|v| v.expose().to_owned()));
+        let mut secrets = Secrets::default();
+        secrets.url(&config.url);
+        if let Some(token) = &config.bearer_token {
+            secrets.value(token.expose());
+        }
+        if let Some(auth) = &config.basic_auth {
+            secrets.basic_auth(&auth.username, auth.password.expose());
+        }
+        for value in config.headers.values() {
+            secrets.value(value.expose());
+        }
         Ok(Self {
             url,
             client: http::client(timeout)?,
             config: config.clone(),
-            secrets,
+            scrubber: secrets.build(),
         })
     }
 
@@ -206,7 +209,7 @@ impl WebhookReceiver {
         if let Some(auth) = &self.config.basic_auth {
             request = request.basic_auth(&auth.username, Some(auth.password.expose()));
         }
-        http::send(request, &self.secrets).await
+        http::send(request, &self.scrubber).await
     }
 }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::base::{Timestamp, human};
 use crate::cluster::Inventory;
+use crate::cmd::table::{cell, table};
 use crate::coverage::{Coverage, DaemonSetRow, GapView, daemonset_rows, differences};
 
 /// The whole report.
@@ -71,10 +72,14 @@ impl Report {
                 .iter()
                 .map(|(k, n)| format!("{k} {n}"))
                 .collect();
-            let _ = writeln!(out, "Skipped objects of other kinds: {}.", kinds.join(", "));
+            let _ = writeln!(
+                out,
+                "Skipped objects of other kinds: {}.",
+                cell(&kinds.join(", "))
+            );
         }
         for warning in &self.warnings {
-            let _ = writeln!(out, "warning: {warning}");
+            let _ = writeln!(out, "warning: {}", cell(warning));
         }
         out.push('\n');
         out.push_str(&self.daemonset_table());
@@ -166,43 +171,5 @@ impl Report {
         let mut out = format!("GAPS ({})\n", self.gaps.len());
         out.push_str(&table(&header, rows));
         out
-    }
-}
-
-/// Left-aligned columns separated by two spaces; the last column is not padded.
-pub(in crate::cmd) fn table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
-    let rows: Vec<Vec<String>> = std::iter::once(header.iter().map(|h| (*h).to_owned()).collect())
-        .chain(rows)
-        .collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in &rows {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                let _ = write!(line, "{cell:<width$}  ", width = widths[i]);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tables_align_columns_and_trim_trailing_space() {
-        let text = table(
-            &["A", "LONG"],
-            vec![vec!["xyz".to_owned(), String::new()]].into_iter(),
-        );
-        assert_eq!(text, "A    LONG\nxyz\n");
     }
 }

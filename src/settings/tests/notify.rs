@@ -144,3 +144,111 @@ fn bad_email_addresses_and_servers_are_refused_naming_their_keys() {
     ));
     assert_eq!(key, "notify.receivers[0].email.to[1]");
 }
+
+#[test]
+fn a_secret_of_the_wrong_type_is_refused_without_its_value() {
+    for (receiver, key) in [
+        (
+            "email: { smtp: 'mail:25', username: u, password: 12345, from: a@b.c, to: [d@e.f] }",
+            "notify.receivers[0].email.password",
+        ),
+        (
+            "webhook: { url: http://ok/, bearer_token: 12345 }",
+            "notify.receivers[0].webhook.bearer_token",
+        ),
+        (
+            "webhook: { url: http://ok/, headers: { X-Api-Key: 12345 } }",
+            "notify.receivers[0].webhook.headers.X-Api-Key",
+        ),
+        ("slack: { url: 12345 }", "notify.receivers[0].slack.url"),
+        ("webhook: 12345", "notify.receivers[0].webhook"),
+    ] {
+        let yaml = format!("notify:\n  receivers:\n    - {{ name: a, {receiver} }}\n");
+        let (got, reason) = key_of(load(&yaml));
+        assert_eq!(got, key);
+        assert!(!reason.contains("12345"), "{key}: {reason}");
+        assert!(
+            reason.starts_with("invalid type: integer, expected"),
+            "{reason}"
+        );
+    }
+    let (_, reason) = key_of(load(
+        "notify:\n  receivers:\n    - { name: a, webhook: { url: http://ok/, tls: x } }\n",
+    ));
+    assert!(
+        reason.contains("unknown field `tls`"),
+        "key names still show: {reason}"
+    );
+}
+
+#[test]
+fn a_state_dir_that_cannot_be_made_or_written_is_refused_naming_its_key() {
+    let file = std::env::temp_dir().join(format!("dsguard-state-file-{}", std::process::id()));
+    std::fs::write(&file, "").unwrap();
+    for dir in [
+        file.join("state"),
+        file.clone(),
+        "/proc/dsguard-state".into(),
+    ] {
+        let yaml = format!("notify:\n  state_dir: {}\n", dir.display());
+        let (key, reason) = key_of(load(&yaml));
+        assert_eq!(key, "notify.state_dir", "{}", dir.display());
+        assert!(reason.contains(&dir.display().to_string()), "{reason}");
+    }
+    let _ = std::fs::remove_file(&file);
+    let fresh = std::env::temp_dir().join(format!("dsguard-state-new-{}/a/b", std::process::id()));
+    let yaml = format!("notify:\n  state_dir: {}\n", fresh.display());
+    assert!(
+        load(&yaml).is_ok(),
+        "a directory that can be created is fine"
+    );
+    assert!(!fresh.exists(), "validation creates nothing");
+}
+
+#[test]
+fn zero_intervals_are_refused_naming_their_key() {
+    for (yaml, key) in [
+        (
+            "alerting:\n  route: { group_interval: 0s }\n",
+            "alerting.route.group_interval",
+        ),
+        (
+            "alerting:\n  route: { routes: [ { repeat_interval: 0s } ] }\n",
+            "alerting.route.routes[0].repeat_interval",
+        ),
+        (
+            "notify:\n  retry: { initial_backoff: 0s }\n",
+            "notify.retry.initial_backoff",
+        ),
+        (
+            "notify:\n  retry: { max_backoff: 0s }\n",
+            "notify.retry.max_backoff",
+        ),
+        (
+            "notify:\n  retry: { max_age: 0s }\n",
+            "notify.retry.max_age",
+        ),
+    ] {
+        let (got, reason) = key_of(load(yaml));
+        assert_eq!(got, key, "{yaml}");
+        assert!(reason.contains("more than zero"), "{reason}");
+    }
+}
+
+#[test]
+fn a_syntax_error_does_not_quote_the_line_with_the_secret() {
+    let dir = std::env::temp_dir().join(format!("dsguard-notify-toml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        "[notify]\nreceivers = [ { name = \"a\", webhook = { url = \"http://x/SECRETPATH\" bearer_token = \"t\" } } ]\n",
+    )
+    .unwrap();
+    let error = Settings::load_with_env(Some(Path::new(&file)), Vec::new())
+        .unwrap_err()
+        .to_string();
+    let _ = std::fs::remove_file(&file);
+    assert!(!error.contains("SECRETPATH"), "{error}");
+    assert!(error.contains("line 2"), "the position is kept: {error}");
+}
