@@ -16,6 +16,7 @@ mod pod;
 mod selector;
 mod settings;
 mod watch;
+mod watch_starts;
 
 use std::fmt;
 
@@ -48,7 +49,7 @@ pub const TEMPLATE_GENERATION_ANNOTATION: &str = "deprecated.daemonset.template.
 pub const DSGUARD_ANNOTATION_PREFIX: &str = "dsguard.io/";
 
 /// Namespace and name of a namespaced object.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct ObjectKey {
     /// The object's namespace.
     pub namespace: String,

@@ -138,6 +138,9 @@ pub enum ApiError {
     /// Something broke inside (a poisoned lock); details are logged, not returned.
     #[error("internal error")]
     Internal,
+    /// dsguard is blind: what it holds may be partial or stale, so no gap is served as fact.
+    #[error("dsguard is blind: {}", .0.reason)]
+    Blind(crate::model::Blindness),
 }
 
 impl IntoResponse for ApiError {
@@ -146,6 +149,11 @@ impl IntoResponse for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Blind(blind) => {
+                let body =
+                    json!({"error": format!("dsguard is blind: {}", blind.reason), "blind": blind});
+                return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+            }
             Self::Internal => {
                 tracing::error!("internal error while serving a request");
                 StatusCode::INTERNAL_SERVER_ERROR
