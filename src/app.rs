@@ -24,6 +24,10 @@ use crate::reconcile::{Executor, ReconcileHandle, ReconcileMetrics};
 use crate::server::{AppState, router, serve};
 use crate::settings::Settings;
 
+mod model_file;
+
+use model_file::ModelFile;
+
 /// Watch events queued between the watchers and the model. A relist of a 5,000-node cluster
 /// arrives as pages of 500 objects; 1,024 lets the watchers run a page ahead of the model
 /// without holding a whole list in the queue.
@@ -63,11 +67,16 @@ pub async fn run(
         transitions,
         notifications,
     } = wiring;
-    let model: SharedModel = Arc::new(Mutex::new(Model::new(
+    let mut model = Model::new(
         settings.coverage.to_settings(),
         settings.watch.staleness.0,
         clock.now(),
-    )));
+    );
+    let mut model_file = ModelFile::new(settings.notify.state_dir.as_deref());
+    if let Some(snapshot) = model_file.as_ref().and_then(ModelFile::load) {
+        model.restore(snapshot);
+    }
+    let model: SharedModel = Arc::new(Mutex::new(model));
     let state_dir = settings.notify.state_dir.clone();
     let alerts: SharedEngine = Arc::new(Mutex::new(AlertEngine::new(
         settings.alerting.clone(),
@@ -131,6 +140,7 @@ pub async fn run(
                 notifications,
                 alerts: alerts.clone(),
                 reconcile: reconcile.clone(),
+                model_file: model_file.take(),
             },
         )
         .instrument(tracing::info_span!("model")),
@@ -145,6 +155,7 @@ pub async fn run(
     // Read again here (validate() read it too) so that the token lives only in the server.
     let access = settings.server.auth.access()?;
     let limits = settings.server.limits.clone();
+    let (final_model, final_clock) = (model.clone(), clock.clone());
     let app = router(AppState {
         model,
         metrics,
@@ -181,6 +192,9 @@ pub async fn run(
     };
     watchers.abort_all();
     model_task_abort.abort();
+    if let Some(mut file) = ModelFile::new(settings.notify.state_dir.as_deref()) {
+        file.save(&final_model, final_clock.now(), true).await;
+    }
     if let Some(delivery) = delivery {
         // The model task held the last sender: the dispatcher now drains or persists its queue.
         let _ = tokio::time::timeout(crate::notify::DRAIN_DEADLINE, delivery).await;
@@ -195,6 +209,8 @@ struct Outputs {
     alerts: SharedEngine,
     /// The latest reconcile plan, whose advice goes into the alerts.
     reconcile: ReconcileHandle,
+    /// Where the model's clocks and incidents are saved, if there is a state directory.
+    model_file: Option<ModelFile>,
 }
 
 /// Owns the writes to the model: applies watch events in batches, ticks the clock, evaluates the
@@ -204,7 +220,7 @@ async fn model_task(
     model: SharedModel,
     clock: Arc<dyn Clock>,
     metrics: Arc<Metrics>,
-    outputs: Outputs,
+    mut outputs: Outputs,
 ) {
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -255,6 +271,9 @@ async fn model_task(
             )
         };
         metrics.evaluation.observe(started.elapsed().as_secs_f64());
+        if let (true, Some(file)) = (ticked, &mut outputs.model_file) {
+            file.save(&model, clock.now(), false).await;
+        }
         for t in changed {
             log_transition(&t);
             if let Some(sender) = &outputs.transitions {

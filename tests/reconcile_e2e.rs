@@ -39,6 +39,7 @@ fn resource_of(event: &WatchEvent) -> Resource {
     match event {
         WatchEvent::Listing(r)
         | WatchEvent::Synced(r)
+        | WatchEvent::WatchStarted(r)
         | WatchEvent::Failed(r, _)
         | WatchEvent::Malformed(r, _) => *r,
         WatchEvent::Applied(Object::Node(_)) | WatchEvent::Deleted(ObjectRef::Node(_)) => {

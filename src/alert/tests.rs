@@ -400,7 +400,7 @@ fn blindness_holds_firing_alerts_instead_of_resolving_them() {
     // The watch recovers, the node is still down: DsguardBlind resolves, no second stranded page.
     world
         .model
-        .handle(WatchEvent::Listing(Resource::Pods), at(905));
+        .handle(WatchEvent::WatchStarted(Resource::Pods), at(905));
     let sent = run(&mut engine, &mut world, 905, 1100);
     let statuses: Vec<(String, Status)> = sent
         .iter()

@@ -18,6 +18,7 @@ mod quantity;
 mod selector;
 mod settings;
 mod watch;
+mod watch_starts;
 
 use std::fmt;
 
@@ -54,7 +55,7 @@ pub const TEMPLATE_GENERATION_ANNOTATION: &str = "deprecated.daemonset.template.
 pub const DSGUARD_ANNOTATION_PREFIX: &str = "dsguard.io/";
 
 /// Namespace and name of a namespaced object.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct ObjectKey {
     /// The object's namespace.
     pub namespace: String,

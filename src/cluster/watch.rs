@@ -78,6 +78,9 @@ pub enum WatchEvent {
     Deleted(ObjectRef),
     /// The list completed: the model holds what the server has.
     Synced(Resource),
+    /// The API server accepted a watch (the first after a list, or a restart after a dropped or
+    /// failed one): the watch is live again even if nothing changes on it.
+    WatchStarted(Resource),
     /// The watch failed; the watcher retries with backoff.
     Failed(Resource, &'static str),
     /// An object could not be projected; it is skipped.
@@ -132,6 +135,7 @@ pub async fn run(
             (ApiResource::erase::<Pod>(&()), config)
         }
     };
+    let client = super::watch_starts::reporting_watch_starts(client, resource, tx.clone());
     let api: Api<DynamicObject> = Api::all_with(client, &api_resource);
     let mut stream = watcher(api, config).default_backoff().boxed();
     let mut known: HashSet<ObjectRef> = HashSet::new();

@@ -476,6 +476,7 @@ fn summary(cell: &Cell) -> CellSummary {
 }
 
 mod pods;
+mod restore;
 
 use pods::owner_key;
 mod views;

@@ -3,7 +3,9 @@
 use serde::Serialize;
 
 /// The state of one (DaemonSet, node) cell (DESIGN.md, "The model").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CellState {
     /// Should run, a ready pod is there.

@@ -1,6 +1,12 @@
 //! Watch health and blindness: dsguard must never alert on what it cannot see. Until every
-//! watch has synced, and while any watch has been failing for longer than the staleness bound,
-//! it is blind.
+//! watch has synced, and while any watch has gone without a success for longer than the
+//! staleness bound since it first failed, it is blind.
+//!
+//! A success is anything that proves the API server answers this watch: a list that completed
+//! ([`WatchEvent::Synced`]), a watch the server accepted ([`WatchEvent::WatchStarted`], which
+//! comes even when nothing changed, so a quiet cluster's watch heals on its own) and an object
+//! event. Starting a list ([`WatchEvent::Listing`]) is only an attempt: the watcher emits it
+//! before every retried list, so it must not end a failure.
 
 use std::collections::BTreeMap;
 
@@ -24,7 +30,8 @@ pub struct Blindness {
 pub struct ResourceHealth {
     /// The first list completed.
     pub synced: bool,
-    /// Failing since this moment, with no success after it.
+    /// Failing since this moment, with no success (completed list, accepted watch, object
+    /// event) after it.
     pub failing_since: Option<Timestamp>,
     /// The last event of any kind.
     pub last_event: Option<Timestamp>,
@@ -68,6 +75,7 @@ impl WatchHealth {
             WatchEvent::Applied(o) => (resource_of(o), "applied"),
             WatchEvent::Deleted(r) => (resource_of_ref(r), "deleted"),
             WatchEvent::Synced(r) => (*r, "synced"),
+            WatchEvent::WatchStarted(r) => (*r, "watch_started"),
             WatchEvent::Failed(r, _) => (*r, "failed"),
             WatchEvent::Malformed(r, _) => (*r, "malformed"),
         };
@@ -79,15 +87,17 @@ impl WatchHealth {
                 health.failing_since.get_or_insert(now);
                 *health.failures.entry(reason).or_default() += 1;
             }
-            WatchEvent::Listing(_) => {
-                health.lists += 1;
-                health.failing_since = None;
-            }
+            // An attempt, not a success: a list that keeps failing restarts with one each time.
+            WatchEvent::Listing(_) => health.lists += 1,
             WatchEvent::Synced(_) => {
                 health.synced = true;
                 health.failing_since = None;
             }
-            _ => health.failing_since = None,
+            // The server answered: a list or a watch that started, an object that arrived.
+            WatchEvent::WatchStarted(_)
+            | WatchEvent::Applied(_)
+            | WatchEvent::Deleted(_)
+            | WatchEvent::Malformed(..) => health.failing_since = None,
         }
     }
 

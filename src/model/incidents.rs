@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::base::Timestamp;
 use crate::cluster::ObjectKey;
@@ -14,7 +14,7 @@ use crate::coverage::{CellState, Coverage, Transition};
 pub const CLOSED_KEPT: usize = 100;
 
 /// A daemon pod lost with its node.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LostPod {
     /// The DaemonSet.
     pub daemonset: ObjectKey,
@@ -25,7 +25,7 @@ pub struct LostPod {
 }
 
 /// One failed node's incident.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Incident {
     /// The node.
     pub node: String,
@@ -104,6 +104,16 @@ impl Incidents {
                 self.closed.truncate(CLOSED_KEPT);
             }
         }
+    }
+
+    /// Puts back saved incidents (a restart): open ones by node, closed ones newest first.
+    pub fn restore(&mut self, open: Vec<Incident>, closed: Vec<Incident>) {
+        self.open = open
+            .into_iter()
+            .filter(|i| i.closed.is_none())
+            .map(|i| (i.node.clone(), i))
+            .collect();
+        self.closed = closed.into_iter().take(CLOSED_KEPT).collect();
     }
 
     /// Open incidents.

@@ -7,6 +7,7 @@
 
 mod health;
 mod incidents;
+mod snapshot;
 
 use jiff::SignedDuration;
 use prometheus_client::metrics::histogram::Histogram;
@@ -17,6 +18,9 @@ use crate::coverage::{CellState, Coverage, Settings, Transition};
 
 pub use health::{Blindness, WatchHealth};
 pub use incidents::{Incident, Incidents};
+pub use snapshot::{
+    MAX_SAVED_CELLS, MAX_SAVED_OPEN_INCIDENTS, SNAPSHOT_VERSION, SavedCell, Snapshot,
+};
 
 /// The model, shared by the model task (writer) and the HTTP server, metrics, alert engine and
 /// executor (readers).
@@ -40,6 +44,8 @@ pub struct Model {
     incidents: Incidents,
     replacement: Histogram,
     malformed: std::collections::BTreeMap<(Resource, &'static str), u64>,
+    /// A restored snapshot's cell clocks, waiting for every watch to have listed.
+    restoring: Option<Vec<SavedCell>>,
 }
 
 impl Model {
@@ -52,7 +58,47 @@ impl Model {
             incidents: Incidents::default(),
             replacement: Histogram::new(REPLACEMENT_BUCKETS),
             malformed: Default::default(),
+            restoring: None,
         }
+    }
+
+    /// What to save across a restart: the clocks of the gaps whose start no object carries
+    /// (`orphaned`, `missing` after a lost pod), oldest first, and the incidents, both bounded
+    /// ([`MAX_SAVED_CELLS`], [`MAX_SAVED_OPEN_INCIDENTS`], [`incidents::CLOSED_KEPT`]).
+    pub fn snapshot(&self, now: Timestamp) -> Snapshot {
+        // Before every watch has listed, gaps are artefacts of the list order (pods before their
+        // nodes look orphaned): only what an earlier run saved is kept then.
+        let mut cells: Vec<SavedCell> = match &self.restoring {
+            Some(saved) => saved.clone(),
+            None if self.health.resources().values().all(|h| h.synced) => self
+                .coverage
+                .gaps(now)
+                .iter()
+                .filter_map(SavedCell::of)
+                .collect(),
+            None => Vec::new(),
+        };
+        cells.sort_by_key(|c| c.since);
+        cells.truncate(MAX_SAVED_CELLS);
+        let mut open: Vec<Incident> = self.incidents.open().cloned().collect();
+        open.sort_by_key(|i| std::cmp::Reverse(i.started));
+        open.truncate(MAX_SAVED_OPEN_INCIDENTS);
+        Snapshot {
+            version: SNAPSHOT_VERSION,
+            taken: now,
+            cells,
+            open,
+            closed: self.incidents.closed().cloned().collect(),
+        }
+    }
+
+    /// Takes back a snapshot of an earlier run, right after [`Model::new`]. Incidents come back
+    /// at once (the lists that follow book replacements and new losses into them); cell clocks
+    /// once every watch has listed, and only for cells still in the saved state. The caller
+    /// checks the [`SNAPSHOT_VERSION`].
+    pub fn restore(&mut self, snapshot: Snapshot) {
+        self.incidents.restore(snapshot.open, snapshot.closed);
+        self.restoring = Some(snapshot.cells);
     }
 
     /// Applies one watch event.
@@ -73,7 +119,10 @@ impl Model {
             WatchEvent::Malformed(resource, reason) => {
                 *self.malformed.entry((resource, reason)).or_default() += 1
             }
-            WatchEvent::Listing(_) | WatchEvent::Synced(_) | WatchEvent::Failed(..) => {}
+            WatchEvent::Listing(_)
+            | WatchEvent::Synced(_)
+            | WatchEvent::WatchStarted(_)
+            | WatchEvent::Failed(..) => {}
         }
         self.settle(now)
     }
@@ -86,6 +135,9 @@ impl Model {
     }
 
     fn settle(&mut self, now: Timestamp) -> Vec<Transition> {
+        if self.restoring.is_some() {
+            self.finish_restore(now);
+        }
         let transitions = self.coverage.take_transitions();
         for t in &transitions {
             self.incidents.observe(t, now);
@@ -96,6 +148,34 @@ impl Model {
         self.incidents.close_settled(&self.coverage, now);
         self.health.judge(now);
         transitions
+    }
+
+    /// Once every watch has listed: saved clocks go to the cells still in their state, and the
+    /// open incidents of nodes that are gone now are booked as deleted (the deletion happened
+    /// while dsguard was not running; the relist of a fresh process cannot report it).
+    fn finish_restore(&mut self, now: Timestamp) {
+        if !self.health.resources().values().all(|h| h.synced) {
+            return;
+        }
+        for saved in self.restoring.take().into_iter().flatten() {
+            self.coverage.restore_cell(
+                &saved.daemonset,
+                &saved.node,
+                saved.state,
+                saved.since,
+                saved.had_pod,
+                now,
+            );
+        }
+        let gone: Vec<String> = self
+            .incidents
+            .open()
+            .filter(|i| self.coverage.node_info(&i.node).is_none())
+            .map(|i| i.node.clone())
+            .collect();
+        for node in gone {
+            self.incidents.node_deleted(&node, now);
+        }
     }
 
     /// Time to replace: from the moment the node joined or became ready again to the moment its

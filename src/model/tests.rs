@@ -61,10 +61,56 @@ fn a_failing_watch_blinds_only_after_the_staleness_bound() {
         blind.reason
     );
     model.handle(WatchEvent::Listing(Resource::Pods), at(80));
-    assert!(model.blindness().is_none(), "a successful relist ends it");
+    model.tick(at(81));
+    assert!(
+        model.blindness().is_some(),
+        "starting a relist is no success"
+    );
+    model.handle(WatchEvent::Synced(Resource::Pods), at(82));
+    assert!(model.blindness().is_none(), "a completed relist ends it");
     assert_eq!(
         model.health().resources()[&Resource::Pods].failures["watch_failed"],
         1
+    );
+}
+
+#[test]
+fn a_quiet_watch_that_restarts_after_a_failure_is_healthy_without_any_object_change() {
+    let mut model = model();
+    synced(&mut model, at(0));
+    // The pods watch is dropped and its first restart fails; the second is accepted, and no
+    // pod changes on the quiet cluster.
+    model.handle(
+        WatchEvent::Failed(Resource::Pods, "watch_start_failed"),
+        at(5),
+    );
+    model.handle(WatchEvent::WatchStarted(Resource::Pods), at(7));
+    model.tick(at(300));
+    assert_eq!(model.blindness(), None, "the accepted watch healed it");
+    assert_eq!(
+        model.health().resources()[&Resource::Pods].failing_since,
+        None
+    );
+}
+
+#[test]
+fn a_list_that_keeps_failing_blinds_although_each_retry_starts_a_listing() {
+    let mut model = model();
+    synced(&mut model, at(0));
+    for t in (10..=80).step_by(10) {
+        model.handle(WatchEvent::Listing(Resource::Nodes), at(t));
+        model.handle(WatchEvent::Failed(Resource::Nodes, "list_failed"), at(t));
+    }
+    model.tick(at(80));
+    let blind = model
+        .blindness()
+        .expect("blind 70 s after the first failure");
+    assert!(
+        blind
+            .reason
+            .contains("nodes watch has been failing since 2026-11-22T00:00:10Z"),
+        "{}",
+        blind.reason
     );
 }
 
@@ -234,4 +280,121 @@ fn a_new_nodes_unschedulable_pod_during_an_incident_is_unreplaced_and_an_old_gap
         Some((CellState::Stranded, false)),
         "the stranded alert covers it"
     );
+}
+
+/// The cluster of the restart tests: `a` on three old nodes; w-2 is deleted at 100 with its pod
+/// still bound (orphaned), w-3's pod is deleted at 120 (missing, pod lost), w-1 fails at 50.
+fn losses(model: &mut Model, start: i64) -> crate::cluster::DaemonSetInfo {
+    let ds = daemonset("ns", "a");
+    let old = |name: &str| node(name).created_at(at(-3600));
+    model.handle(
+        WatchEvent::Applied(Object::DaemonSet(ds.clone())),
+        at(start),
+    );
+    for n in ["w-1", "w-2", "w-3"] {
+        model.handle(WatchEvent::Applied(Object::Node(old(n))), at(start));
+        model.handle(
+            WatchEvent::Applied(Object::Pod(daemon_pod(&ds, n))),
+            at(start),
+        );
+    }
+    let failed = old("w-1").unreachable().health_changed_at(at(50));
+    model.handle(WatchEvent::Applied(Object::Node(failed)), at(50.max(start)));
+    ds
+}
+
+#[test]
+fn a_restart_keeps_the_clocks_objects_do_not_carry_and_the_open_incidents() {
+    let mut first = model();
+    synced(&mut first, at(0));
+    let ds = losses(&mut first, 0);
+    first.handle(WatchEvent::Deleted(ObjectRef::Node("w-2".into())), at(100));
+    let pod = daemon_pod(&ds, "w-3").key;
+    first.handle(WatchEvent::Deleted(ObjectRef::Pod(pod)), at(120));
+    let snapshot = first.snapshot(at(200));
+    assert_eq!(snapshot.cells.len(), 2, "{:?}", snapshot.cells);
+    let text = serde_json::to_string(&snapshot).unwrap();
+    let snapshot: Snapshot = serde_json::from_str(&text).unwrap();
+
+    // A new process at 300 lists pods before nodes; w-2 is gone, w-3 has no pod.
+    let mut second = Model::new(Settings::default(), SignedDuration::from_secs(60), at(300));
+    second.restore(snapshot);
+    second.handle(WatchEvent::Applied(Object::DaemonSet(ds.clone())), at(300));
+    for n in ["w-1", "w-2"] {
+        second.handle(
+            WatchEvent::Applied(Object::Pod(daemon_pod(&ds, n))),
+            at(300),
+        );
+    }
+    let old = |name: &str| node(name).created_at(at(-3600));
+    let failed = old("w-1").unreachable().health_changed_at(at(50));
+    second.handle(WatchEvent::Applied(Object::Node(failed)), at(300));
+    second.handle(WatchEvent::Applied(Object::Node(old("w-3"))), at(300));
+    synced(&mut second, at(300));
+
+    let gaps = second.gaps(at(301));
+    let gap = |n: &str| gaps.iter().find(|g| g.node == n).unwrap();
+    assert_eq!(
+        (gap("w-2").state, gap("w-2").since),
+        (CellState::Orphaned, Some(at(100)))
+    );
+    assert_eq!(
+        (gap("w-3").state, gap("w-3").reason, gap("w-3").since),
+        (
+            CellState::Missing,
+            crate::coverage::Reason::PodLost,
+            Some(at(120))
+        )
+    );
+    let incident = second.incidents().open().next().expect("w-1's incident");
+    assert_eq!((incident.node.as_str(), incident.started), ("w-1", at(50)));
+}
+
+#[test]
+fn a_restored_clock_goes_only_to_a_cell_still_in_its_state() {
+    let mut first = model();
+    synced(&mut first, at(0));
+    losses(&mut first, 0);
+    first.handle(WatchEvent::Deleted(ObjectRef::Node("w-2".into())), at(100));
+    let snapshot = first.snapshot(at(200));
+
+    // While dsguard was down, w-2 came back with its pod: the cell is healthy, no clock.
+    let mut second = Model::new(Settings::default(), SignedDuration::from_secs(60), at(300));
+    second.restore(snapshot);
+    losses(&mut second, 300);
+    synced(&mut second, at(300));
+    let gaps = second.gaps(at(301));
+    assert!(gaps.iter().all(|g| g.node == "w-1"), "{gaps:?}");
+}
+
+#[test]
+fn an_incident_of_a_node_deleted_while_dsguard_was_down_closes() {
+    let mut first = model();
+    synced(&mut first, at(0));
+    losses(&mut first, 0);
+    let snapshot = first.snapshot(at(200));
+    assert_eq!(snapshot.open.len(), 1);
+
+    let mut second = Model::new(Settings::default(), SignedDuration::from_secs(60), at(300));
+    second.restore(snapshot);
+    synced(&mut second, at(300));
+    assert_eq!(second.incidents().open().count(), 0);
+    let closed = second.incidents().closed().next().expect("closed");
+    assert_eq!(
+        (closed.node_deleted, closed.closed),
+        (Some(at(300)), Some(at(300)))
+    );
+}
+
+#[test]
+fn a_snapshot_before_the_first_sync_saves_no_phantom_clock() {
+    let mut model = model();
+    let ds = daemonset("ns", "a");
+    model.handle(WatchEvent::Applied(Object::DaemonSet(ds.clone())), at(0));
+    model.handle(
+        WatchEvent::Applied(Object::Pod(daemon_pod(&ds, "w-1"))),
+        at(0),
+    );
+    assert_eq!(model.coverage().gaps(at(0)).len(), 1, "a phantom orphan");
+    assert!(model.snapshot(at(1)).cells.is_empty());
 }

@@ -1,4 +1,13 @@
 //! The JSON API: coverage (filterable), one node, one DaemonSet, incidents.
+//!
+//! **No gap is served as fact while dsguard is blind.** Until every watch has listed once, and
+//! while a watch has gone without a success for longer than `watch.staleness`, the model may hold
+//! half a list (pods before their nodes look `orphaned`) or a stale view. The gap listings
+//! (`/api/v1/coverage`, `/api/v1/nodes/{node}`, `/api/v1/daemonsets/{namespace}/{name}`) then
+//! withhold their answer: 503 with `{"error", "blind": {"since", "reason"}}`, as `/readyz` does.
+//! Withholding rather than marking each gap: a client that ignores a marker would page on
+//! phantom gaps, one that ignores a 503 at least sees no answer. Incidents (history) and alerts
+//! (which say themselves that only `DsguardBlind` can fire) are still served.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -29,7 +38,7 @@ pub struct CoverageQuery {
 pub struct CoverageResponse {
     /// When it was evaluated.
     pub evaluated_at: Timestamp,
-    /// Why dsguard cannot trust this answer, if it cannot.
+    /// Always `null`: while blind the endpoint answers 503 instead (kept for clients that read it).
     pub blind: Option<Blindness>,
     /// Per DaemonSet summaries.
     pub daemonsets: Vec<DaemonSetRow>,
@@ -37,7 +46,15 @@ pub struct CoverageResponse {
     pub gaps: Vec<GapView>,
 }
 
-/// Handles `GET /api/v1/coverage`.
+/// The blindness as an error, for the listings that must not serve gaps while blind.
+fn refuse_if_blind(model: &crate::model::Model) -> Result<(), ApiError> {
+    match model.blindness() {
+        Some(blind) => Err(ApiError::Blind(blind.clone())),
+        None => Ok(()),
+    }
+}
+
+/// Handles `GET /api/v1/coverage`; 503 while blind (see the module's doc).
 pub async fn coverage(
     State(state): State<AppState>,
     query: Result<Query<CoverageQuery>, axum::extract::rejection::QueryRejection>,
@@ -52,6 +69,7 @@ pub async fn coverage(
     };
     let now = state.clock.now();
     let model = state.model.lock().map_err(|_| ApiError::Internal)?;
+    refuse_if_blind(&model)?;
     let coverage = model.coverage();
     let keep = |namespace: &str, name: &str| {
         query.namespace.as_deref().is_none_or(|n| n == namespace)
@@ -124,13 +142,14 @@ pub struct NodeResponse {
     pub cells: Vec<CellEntry>,
 }
 
-/// Handles `GET /api/v1/nodes/{node}`.
+/// Handles `GET /api/v1/nodes/{node}`; 503 while blind.
 pub async fn node(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<NodeResponse>, ApiError> {
     let now = state.clock.now();
     let model = state.model.lock().map_err(|_| ApiError::Internal)?;
+    refuse_if_blind(&model)?;
     let coverage = model.coverage();
     let node = coverage
         .node(&name)
@@ -160,13 +179,14 @@ pub struct DaemonSetResponse {
     pub cells: Vec<CellEntry>,
 }
 
-/// Handles `GET /api/v1/daemonsets/{namespace}/{name}`.
+/// Handles `GET /api/v1/daemonsets/{namespace}/{name}`; 503 while blind.
 pub async fn daemonset(
     State(state): State<AppState>,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<Json<DaemonSetResponse>, ApiError> {
     let now = state.clock.now();
     let model = state.model.lock().map_err(|_| ApiError::Internal)?;
+    refuse_if_blind(&model)?;
     let coverage = model.coverage();
     let key = ObjectKey::new(namespace, name);
     let gaps = coverage.gaps(now);

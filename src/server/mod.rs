@@ -189,6 +189,9 @@ pub enum ApiError {
     /// Something broke inside (a poisoned lock); details are logged, not returned.
     #[error("internal error")]
     Internal,
+    /// dsguard is blind: what it holds may be partial or stale, so no gap is served as fact.
+    #[error("dsguard is blind: {}", .0.reason)]
+    Blind(crate::model::Blindness),
 }
 
 impl ApiError {
@@ -204,6 +207,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::Timeout => "timeout",
             Self::Internal => "internal",
+            Self::Blind(_) => "blind",
         }
     }
 
@@ -237,6 +241,11 @@ impl IntoResponse for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
+            Self::Blind(blind) => {
+                let body =
+                    json!({"error": format!("dsguard is blind: {}", blind.reason), "blind": blind});
+                return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+            }
             Self::Internal => {
                 tracing::error!("internal error while serving a request");
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -77,6 +77,10 @@ fn state(synced: bool) -> AppState {
         .unschedulable("0/3 nodes are available: 1 Insufficient cpu.");
     model.handle(WatchEvent::Applied(Object::Pod(pending)), at(550));
     model.tick(now);
+    app_state(model, now)
+}
+
+fn app_state(model: Model, now: Timestamp) -> AppState {
     let model = Arc::new(Mutex::new(model));
     let clock: Arc<dyn Clock> = Arc::new(FixedClock(now));
     let alerts: SharedEngine = Arc::new(Mutex::new(crate::alert::AlertEngine::new(
@@ -261,6 +265,46 @@ async fn incidents_list_the_failed_node_and_its_lost_pods() {
     assert_eq!(open.len(), 1);
     assert_eq!(open[0]["node"], "w-2");
     assert_eq!(open[0]["lost"].as_array().unwrap().len(), 2);
+}
+
+/// At startup the pods list may complete before the nodes list: every daemon pod is then bound
+/// to a node the model has not seen, which looks exactly like an orphaned pod.
+#[tokio::test]
+async fn gap_listings_withhold_the_phantom_gaps_of_a_blind_start() {
+    let blind_start = || {
+        let mut model = Model::new(
+            crate::coverage::Settings::default(),
+            SignedDuration::from_secs(60),
+            at(0),
+        );
+        let agent = daemonset("kube-system", "agent");
+        model.handle(WatchEvent::Applied(Object::DaemonSet(agent.clone())), at(0));
+        model.handle(WatchEvent::Synced(Resource::DaemonSets), at(0));
+        for n in ["w-1", "w-2"] {
+            model.handle(
+                WatchEvent::Applied(Object::Pod(daemon_pod(&agent, n))),
+                at(0),
+            );
+        }
+        model.handle(WatchEvent::Synced(Resource::Pods), at(0));
+        model.tick(at(1));
+        assert_eq!(model.coverage().gaps(at(1)).len(), 2, "two phantom orphans");
+        model
+    };
+    for path in [
+        "/api/v1/coverage",
+        "/api/v1/daemonsets/kube-system/agent",
+        "/api/v1/nodes/w-1",
+    ] {
+        let (status, body) = get_json(app_state(blind_start(), at(1)), path).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}: {body}");
+        assert_eq!(body.get("gaps"), None, "{path}: {body}");
+        assert_eq!(body.get("cells"), None, "{path}: {body}");
+        assert_eq!(
+            body["blind"]["reason"], "waiting for the first list of nodes",
+            "{path}: {body}"
+        );
+    }
 }
 
 #[tokio::test]
