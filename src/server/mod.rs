@@ -2,6 +2,8 @@
 //! `/api/v1`. Handlers read the shared model; they never write it.
 
 mod api;
+mod matrix;
+mod page;
 
 use std::sync::Arc;
 
@@ -76,6 +78,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/silences/{id}",
             axum::routing::delete(api::expire_silence),
         )
+        .merge(page::routes())
         .fallback(|| async { ApiError::NotFound("no such path".to_owned()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)
