@@ -156,31 +156,7 @@ async fn demo(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     };
     let dsguard = Dsguard::start(&sim, settings, attach).await?;
     let wall = clock.wall_duration(length) + Duration::from_secs(1);
-    let linger = args.linger;
-    let summary_clock = clock.clone();
-    let end = async move {
-        if linger {
-            tokio::select! {
-                () = tokio::time::sleep(wall) => {}
-                () = shutdown_signal() => return,
-            }
-            print!(
-                "\n{}",
-                narrate::incident_summary(addr, &summary_clock).await
-            );
-            println!("\nStill serving http://{addr}/ (--linger); Ctrl-C to stop.");
-            shutdown_signal().await;
-        } else {
-            tokio::select! {
-                () = tokio::time::sleep(wall) => {}
-                () = shutdown_signal() => {}
-            }
-            print!(
-                "\n{}",
-                narrate::incident_summary(addr, &summary_clock).await
-            );
-        }
-    };
+    let end = story_end(wall, args.linger, addr, clock.clone());
     let outcome = dsguard.run_until(end).await;
     printer.abort();
     pager.abort();
@@ -190,6 +166,20 @@ async fn demo(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     println!();
     println!("Scenario over. `dsguard run` watches a real cluster the same way; see the README.");
     Ok(())
+}
+
+/// Resolves when the story is over: after `wall` (or Ctrl-C), once the incident summary is
+/// printed; with `linger`, only at Ctrl-C, so that the page stays up.
+async fn story_end(wall: Duration, linger: bool, addr: SocketAddr, clock: SimClock) {
+    tokio::select! {
+        () = tokio::time::sleep(wall) => {}
+        () = shutdown_signal() => return,
+    }
+    print!("\n{}", narrate::incident_summary(addr, &clock).await);
+    if linger {
+        println!("\nStill serving http://{addr}/ (--linger); Ctrl-C to stop.");
+        shutdown_signal().await;
+    }
 }
 
 async fn print_transitions(mut receiver: broadcast::Receiver<Transition>, clock: SimClock) {

@@ -4,8 +4,9 @@
     cargo build --release
     python3 tests/peers/page_load.py target/release/dsguard [nodes=5000,daemonsets=20,fail=50]
 
-Starts `dsguard sim --generate SPEC` (at 10x, so the failed workers turn unreachable within about
-10 s) and `dsguard run` against it, waits until dsguard is ready and the failures show, then for
+Starts `dsguard sim --generate SPEC` (in real time: the failed workers turn unreachable at about
+100 s and recover at 180 s) and `dsguard run` against it, waits until dsguard is ready and the
+failures show (about two minutes), then for
 the default view and for `rows=all` loads the page in headless Chromium and prints the time until
 the first render (`body[data-loaded]`), the matrix response's size, the table rows and DOM
 elements, and the JS heap after ten seconds of polling. Targets: interactive within 2 s, JS heap
@@ -38,6 +39,7 @@ def get(url):
 
 def measure(driver, base, fragment):
     size = len(get(f"{base}/api/v1/matrix?{fragment}"))
+    driver.get("about:blank")  # a fresh load each time, not a fragment change
     started = time.monotonic()
     driver.get(f"{base}/#{fragment}")
     wait("the first render", lambda: driver.find_elements(By.CSS_SELECTOR, "body[data-loaded=true]"), 30, 0.01)
@@ -63,7 +65,7 @@ def main():
         kubeconfig = os.path.join(tmp, "kubeconfig")
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        sim = subprocess.Popen([binary, "sim", "--generate", spec, "--speed", "10", "--kubeconfig-out", kubeconfig],
+        sim = subprocess.Popen([binary, "sim", "--generate", spec, "--speed", "1", "--kubeconfig-out", kubeconfig],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         run = None
         try:
@@ -71,7 +73,7 @@ def main():
             run = subprocess.Popen([binary, "run", "--kubeconfig", kubeconfig, "--listen", f"127.0.0.1:{port}"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait("dsguard to be ready", lambda: get(f"{base}/readyz"), 120, 0.5)
-            wait("the failed workers", lambda: json.loads(get(f"{base}/api/v1/matrix"))["cells"], 120, 0.5)
+            wait("the failed workers", lambda: json.loads(get(f"{base}/api/v1/matrix"))["cells"], 240, 0.5)
             m = json.loads(get(f"{base}/api/v1/matrix"))
             print(f"cluster: {m['total_nodes']} nodes, {len(m['daemonsets'])} DaemonSets, {m['matched_rows']} rows with gaps", flush=True)
             with tempfile.TemporaryDirectory(prefix="dsguard-chromium-") as profile:

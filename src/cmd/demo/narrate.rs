@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 use dsguard_sim::clock::SimClock;
-use serde_json::Value;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
 use crate::base::Timestamp;
@@ -57,98 +58,116 @@ pub fn notification_lines(notification: &Notification, paged: &mut HashSet<Strin
         .collect()
 }
 
+/// The fields of `/api/v1/incidents` the summary tells.
+#[derive(Debug, Deserialize)]
+struct Incidents {
+    open: Vec<Incident>,
+    closed: Vec<Incident>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Incident {
+    node: String,
+    started: Timestamp,
+    lost: Vec<LostPod>,
+    node_deleted: Option<Timestamp>,
+    closed: Option<Timestamp>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LostPod {
+    daemonset: Key,
+    replaced: Option<Timestamp>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Key {
+    namespace: String,
+    name: String,
+}
+
+/// The fields of `/api/v1/coverage` the summary tells.
+#[derive(Debug, Deserialize)]
+struct Coverage {
+    gaps: Vec<Gap>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Gap {
+    namespace: String,
+    daemonset: String,
+    node: String,
+    state: String,
+    reason: String,
+    since: Option<Timestamp>,
+    detail: Option<String>,
+    unreplaced: bool,
+}
+
 /// Reads incidents and gaps from dsguard's API and tells what failed, what was lost, what came
 /// back when, and what never did and why.
 pub async fn incident_summary(addr: SocketAddr, clock: &SimClock) -> String {
-    let get = async |path: &str| -> anyhow::Result<Value> {
-        Ok(reqwest::get(format!("http://{addr}{path}"))
-            .await?
-            .error_for_status()?
-            .json()
-            .await?)
-    };
+    async fn get<T: DeserializeOwned>(addr: SocketAddr, path: &str) -> anyhow::Result<T> {
+        let url = format!("http://{addr}{path}");
+        Ok(reqwest::get(url).await?.error_for_status()?.json().await?)
+    }
     match (
-        get("/api/v1/incidents").await,
-        get("/api/v1/coverage").await,
+        get::<Incidents>(addr, "/api/v1/incidents").await,
+        get::<Coverage>(addr, "/api/v1/coverage").await,
     ) {
         (Ok(incidents), Ok(coverage)) => summarize(&incidents, &coverage, clock),
         (Err(error), _) | (_, Err(error)) => format!("(no incident summary: {error:#})\n"),
     }
 }
 
-fn summarize(incidents: &Value, coverage: &Value, clock: &SimClock) -> String {
-    let at = |v: &Value| -> String {
-        v.as_str()
-            .and_then(|s| s.parse::<Timestamp>().ok())
-            .map_or_else(
-                || "?".to_owned(),
-                |t| format!("{}s", clock.scenario_time_of(t).as_secs()),
-            )
-    };
-    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+fn summarize(incidents: &Incidents, coverage: &Coverage, clock: &SimClock) -> String {
+    let at = |t: Timestamp| format!("{}s", clock.scenario_time_of(t).as_secs());
     let mut out = String::from("Incident summary (scenario time)\n");
-    let all: Vec<Value> = list(&incidents["open"])
-        .into_iter()
-        .chain(list(&incidents["closed"]))
-        .collect();
+    let all: Vec<&Incident> = incidents.open.iter().chain(&incidents.closed).collect();
     if all.is_empty() {
         out.push_str("  no node failed\n");
     }
-    for incident in &all {
-        let lost = list(&incident["lost"]);
+    for incident in all {
+        let deleted = incident
+            .node_deleted
+            .map_or(String::new(), |t| format!("; node deleted at {}", at(t)));
+        let closed = incident.closed.map_or("; still open".to_owned(), |t| {
+            format!("; closed at {}", at(t))
+        });
         let _ = writeln!(
             out,
-            "  {} failed at {}: {} daemon pods lost with it{}{}",
-            incident["node"].as_str().unwrap_or("?"),
-            at(&incident["started"]),
-            lost.len(),
-            incident["node_deleted"]
-                .as_str()
-                .map_or(String::new(), |_| format!(
-                    "; node deleted at {}",
-                    at(&incident["node_deleted"])
-                )),
-            incident["closed"]
-                .as_str()
-                .map_or("; still open".to_owned(), |_| format!(
-                    "; closed at {}",
-                    at(&incident["closed"])
-                )),
+            "  {} failed at {}: {} daemon pods lost with it{deleted}{closed}",
+            incident.node,
+            at(incident.started),
+            incident.lost.len(),
         );
-        for pod in &lost {
-            let ds = format!(
-                "{}/{}",
-                pod["daemonset"]["namespace"].as_str().unwrap_or("?"),
-                pod["daemonset"]["name"].as_str().unwrap_or("?")
-            );
-            let fate = if pod["replaced"].is_string() {
-                format!("came back on the node at {}", at(&pod["replaced"]))
-            } else if incident["node_deleted"].is_string() {
-                "never came back on it: the node was deleted (daemon pods are never moved elsewhere)".to_owned()
-            } else {
-                "not back yet".to_owned()
+        for pod in &incident.lost {
+            let fate = match (pod.replaced, incident.node_deleted) {
+                (Some(t), _) => format!("came back on the node at {}", at(t)),
+                (None, Some(_)) => "never came back on it: the node was deleted (daemon pods are \
+                                    never moved elsewhere)"
+                    .to_owned(),
+                (None, None) => "not back yet".to_owned(),
             };
+            let ds = format!("{}/{}", pod.daemonset.namespace, pod.daemonset.name);
             let _ = writeln!(out, "    {ds:<32} {fate}");
         }
     }
-    let unreplaced: Vec<Value> = list(&coverage["gaps"])
-        .into_iter()
-        .filter(|g| g["unreplaced"] == true)
-        .collect();
+    let unreplaced: Vec<&Gap> = coverage.gaps.iter().filter(|g| g.unreplaced).collect();
     if !unreplaced.is_empty() {
         out.push_str("  Still unreplaced after the failure:\n");
     }
-    for gap in &unreplaced {
+    for gap in unreplaced {
         let _ = writeln!(
             out,
             "    {}/{} on {}: {} ({}) since {}: {}",
-            gap["namespace"].as_str().unwrap_or("?"),
-            gap["daemonset"].as_str().unwrap_or("?"),
-            gap["node"].as_str().unwrap_or("?"),
-            gap["state"].as_str().unwrap_or("?"),
-            gap["reason"].as_str().unwrap_or("?"),
-            at(&gap["since"]),
-            gap["detail"].as_str().unwrap_or("no detail"),
+            gap.namespace,
+            gap.daemonset,
+            gap.node,
+            gap.state,
+            gap.reason,
+            gap.since.map_or("?".to_owned(), at),
+            gap.detail.as_deref().unwrap_or("no detail"),
         );
     }
     out

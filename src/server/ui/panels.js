@@ -81,8 +81,13 @@ dsg.incidentHTML = (i, now) => {
     <tbody>${rows}</tbody></table></div>`;
 };
 
+// Open incidents, then the most recent closed ones: a page, not an archive.
+const CLOSED_SHOWN = 10;
+
 dsg.renderIncidents = (data, now) => {
-  const all = [...data.open, ...data.closed];
-  document.getElementById("incidents").innerHTML = all.length
-    ? all.map((i) => dsg.incidentHTML(i, now)).join("") : `<p class="muted">No node has failed.</p>`;
+  const shown = [...data.open, ...data.closed.slice(0, CLOSED_SHOWN)];
+  const more = data.closed.length - Math.min(data.closed.length, CLOSED_SHOWN);
+  document.getElementById("incidents").innerHTML = (shown.length
+    ? shown.map((i) => dsg.incidentHTML(i, now)).join("") : `<p class="muted">No node has failed.</p>`)
+    + (more > 0 ? `<p class="muted">${more} older closed incidents: <a href="api/v1/incidents">api/v1/incidents</a></p>` : "");
 };
