@@ -189,3 +189,16 @@ fn filters_narrow_columns_rows_and_groups() {
         .is_err()
     );
 }
+
+#[test]
+fn a_model_whose_watches_have_not_synced_is_reported_blind() {
+    let mut model = Model::new(Default::default(), SignedDuration::from_secs(60), at(0));
+    model.tick(at(1));
+    let m = matrix(&model, &query(MatrixQuery::default()), at(1));
+    assert!(m.blind.is_some(), "blind before the first sync");
+    assert!(
+        matrix(&self::model(1), &query(MatrixQuery::default()), at(600))
+            .blind
+            .is_none()
+    );
+}
