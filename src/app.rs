@@ -324,7 +324,8 @@ pub fn init_logging(settings: &Settings) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = match settings.log.format {
         crate::settings::LogFormat::Text => builder.try_init(),
         crate::settings::LogFormat::Json => builder.json().try_init(),

@@ -11,7 +11,7 @@
 //!  simulated     dsguard against the simulated cluster (feature "sim": demo, tests, benchmarks)
 //!  app           the wiring: settings in, tasks out, one select! that says which task stopped
 //!  settings      composes the sections each module owns; loads and validates them
-//!  server/       /metrics /healthz /readyz /api/v1
+//!  server/       /metrics /healthz /readyz /api/v1, and the status page at /
 //!  metrics/      the Prometheus exposition, computed from the model at scrape time
 //!  alert/  reconcile/  audit/   alert rules and groups | the reconcile plan | spec findings
 //!  notify/       webhook, Slack, email, Alertmanager; retries; durable outbox and log

@@ -453,6 +453,22 @@ fn dockerfile_is_multi_stage_distroless_and_non_root() {
     // Everything the build needs is copied (Cargo.toml names the benches and the simulator's
     // crate), and .dockerignore does not exclude it; the product is built without the simulator.
     assert!(text.contains("cargo build --release --locked --no-default-features"));
+    // The image's binary is stripped, in the build stage only (not in Cargo.toml's release
+    // profile, which `cargo bench` profiles use): the variable is set before the build runs.
+    let strip = lines
+        .iter()
+        .position(|l| l.starts_with("ENV CARGO_PROFILE_RELEASE_STRIP=symbols"))
+        .expect("ENV CARGO_PROFILE_RELEASE_STRIP=symbols in the build stage");
+    let build = lines
+        .iter()
+        .position(|l| l.contains("cargo build --release"))
+        .unwrap();
+    assert!(strip < build, "the strip setting precedes the build");
+    let cargo_toml = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    assert!(
+        !cargo_toml.contains("strip ="),
+        "Cargo.toml keeps release symbols"
+    );
     assert!(
         !text.contains("COPY crates/dsguard-sim/src"),
         "the simulator stays out"

@@ -1,5 +1,9 @@
 //! `dsguard demo`: a simulated cluster in which a node fails, and dsguard watching it, in one
-//! process. Prints where to look, then every gap as it opens, turns actionable and closes.
+//! process. Prints where to look (the status page), then every gap as it opens, turns
+//! actionable and closes, every notification as it goes out, and at the end what happened to the
+//! daemon pods of the failed node.
+
+mod narrate;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -8,7 +12,7 @@ use std::time::Duration;
 use dsguard_sim::clock::SimClock;
 use dsguard_sim::scenario::Scenario;
 use dsguard_sim::{DEMO_SCENARIO, SimOptions, Simulation};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::app;
 use crate::base::Duration as SettingsDuration;
@@ -69,7 +73,26 @@ const DEMO_GRACE: [(CellState, u64); 5] = [
     (CellState::Orphaned, 20),
 ];
 
+/// Notifications waiting to be printed; the engine decides a handful per tick at most.
+const NOTIFICATION_QUEUE: usize = 64;
+
+/// The receiver the demo's route names: its notifications are printed, not sent.
+const DEMO_RECEIVER: &str = "demo-printer";
+
+/// A route that notifies soon enough for the 300 s story: the first page as soon as the alert
+/// fires (its grace period already waited), a change of its group (a resolve) at most 20 s
+/// later, no repeats within the story. worker-3's stranded alert fires 20 s before the node is
+/// deleted; any group wait would eat into that.
+fn demo_route(settings: &mut Settings) {
+    let route = &mut settings.alerting.route;
+    route.receiver = Some(DEMO_RECEIVER.to_owned());
+    route.group_wait = Some(SettingsDuration(jiff::SignedDuration::ZERO));
+    route.group_interval = Some(SettingsDuration(jiff::SignedDuration::from_secs(20)));
+    route.repeat_interval = Some(SettingsDuration(jiff::SignedDuration::from_hours(1)));
+}
+
 async fn demo(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
+    demo_route(&mut settings);
     for (state, seconds) in DEMO_GRACE {
         let duration = jiff::SignedDuration::from_secs(seconds as i64);
         settings
@@ -97,6 +120,7 @@ async fn demo(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
     dsguard_sim::kubeconfig::write(&kubeconfig, &sim.url())?;
     let listener = app::bind(args.listen).await?;
     let addr = listener.local_addr()?;
+    settings.alerting.external_url = format!("http://{addr}");
     let clock = sim.store.clock().clone();
 
     println!("dsguard demo: {description}");
@@ -105,6 +129,7 @@ async fn demo(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
         sim.url(),
         kubeconfig.display()
     );
+    println!("  status page        http://{addr}/");
     println!(
         "  dsguard            http://{addr}/metrics   http://{addr}/api/v1/coverage   http://{addr}/api/v1/incidents"
     );
@@ -122,32 +147,39 @@ async fn demo(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
 
     let (sender, receiver) = broadcast::channel(app::TRANSITION_BROADCAST);
     let printer = tokio::spawn(print_transitions(receiver, clock.clone()));
+    let (notify, notified) = mpsc::channel(NOTIFICATION_QUEUE);
+    let pager = tokio::spawn(narrate::print_notifications(notified, clock.clone()));
     let attach = Attach {
         listener: Some(listener),
         transitions: Some(sender),
-        notifications: None,
+        notifications: Some(notify),
     };
     let dsguard = Dsguard::start(&sim, settings, attach).await?;
     let wall = clock.wall_duration(length) + Duration::from_secs(1);
-    let linger = args.linger;
-    let end = async move {
-        if linger {
-            shutdown_signal().await;
-        } else {
-            tokio::select! {
-                () = tokio::time::sleep(wall) => {}
-                () = shutdown_signal() => {}
-            }
-        }
-    };
+    let end = story_end(wall, args.linger, addr, clock.clone());
     let outcome = dsguard.run_until(end).await;
     printer.abort();
+    pager.abort();
     sim.stop().await;
     let _ = std::fs::remove_file(&kubeconfig);
     outcome?;
     println!();
     println!("Scenario over. `dsguard run` watches a real cluster the same way; see the README.");
     Ok(())
+}
+
+/// Resolves when the story is over: after `wall` (or Ctrl-C), once the incident summary is
+/// printed; with `linger`, only at Ctrl-C, so that the page stays up.
+async fn story_end(wall: Duration, linger: bool, addr: SocketAddr, clock: SimClock) {
+    tokio::select! {
+        () = tokio::time::sleep(wall) => {}
+        () = shutdown_signal() => return,
+    }
+    print!("\n{}", narrate::incident_summary(addr, &clock).await);
+    if linger {
+        println!("\nStill serving http://{addr}/ (--linger); Ctrl-C to stop.");
+        shutdown_signal().await;
+    }
 }
 
 async fn print_transitions(mut receiver: broadcast::Receiver<Transition>, clock: SimClock) {

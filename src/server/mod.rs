@@ -5,6 +5,8 @@
 
 mod api;
 mod auth;
+mod matrix;
+mod page;
 mod serve;
 
 use std::sync::Arc;
@@ -103,6 +105,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/silences/{id}",
             axum::routing::delete(api::expire_silence),
         )
+        .merge(page::routes())
         .fallback(|| async { ApiError::NotFound("no such path".to_owned()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)
