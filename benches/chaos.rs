@@ -1,6 +1,6 @@
 //! The long chaos run: `dsguard run` is `kill -9`ed 100 times, at random and right after it
 //! decides a notification, while the simulator plays twenty node failures and injects API faults
-//! (5xx answers, watches dropped every second); prints the totals. `tests/chaos.rs` is the short
+//! (5xx answers to 40 % of requests, watches dropped every half second); prints the totals. `tests/chaos.rs` is the short
 //! version CI runs.
 //!
 //! ```text
@@ -27,8 +27,8 @@ fn main() {
         kills: 100,
         failures: 20,
         faults: FaultConfig {
-            error_rate: 0.2,
-            drop_watches_after: Some(Dur(Duration::from_secs(1))),
+            error_rate: 0.4,
+            drop_watches_after: Some(Dur(Duration::from_millis(500))),
             ..FaultConfig::default()
         },
         seed,

@@ -254,13 +254,17 @@ impl Store {
             notification,
         };
         self.next_id += 1;
-        self.outboxed.insert(queued.notification.id());
         let written = match &self.dir {
             Some(dir) => serde_json::to_vec(&queued)
                 .map_err(io::Error::other)
                 .and_then(|bytes| write_atomic(&outbox_path(dir, queued.id), &bytes)),
             None => Ok(()),
         };
+        // Known only once written: one delivered from memory is not held against a crash, and
+        // the engine keeps it until it is finished.
+        if written.is_ok() {
+            self.outboxed.insert(queued.notification.id());
+        }
         (queued, written)
     }
 
