@@ -1,7 +1,7 @@
 //! The long chaos run: `dsguard run` is `kill -9`ed 100 times, at random and right after it
 //! decides a notification, while the simulator plays twenty node failures and injects API faults
-//! (5xx answers to 40 % of requests, watches dropped every half second); prints the totals. `tests/chaos.rs` is the short
-//! version CI runs.
+//! (5xx answers to 40 % of requests, watches dropped every half second); prints the totals.
+//! `tests/chaos.rs` is the short version CI runs.
 //!
 //! ```text
 //! cargo bench --bench chaos
