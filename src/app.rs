@@ -19,7 +19,7 @@ use crate::coverage::Transition;
 use crate::metrics::Metrics;
 use crate::model::{Model, SharedModel};
 use crate::notification::Notification;
-use crate::notify::{Dispatcher, NotifyMetrics};
+use crate::notify::{Dispatcher, DispatcherHandle, NotifyMetrics};
 use crate::reconcile::{Executor, ReconcileHandle, ReconcileMetrics};
 use crate::server::{AppState, router, serve};
 use crate::settings::Settings;
@@ -50,7 +50,9 @@ pub struct Wiring {
     pub listener: TcpListener,
     /// Where to publish cell transitions, if anyone listens.
     pub transitions: Option<broadcast::Sender<Transition>>,
-    /// Where to hand notifications to instead of the receivers of the settings (tests).
+    /// Where to hand notifications to instead of the receivers of the settings (tests). Nothing
+    /// handed there counts as held: it stays pending in the alert state and is handed over again
+    /// at the next start, as if dsguard had crashed before its outbox got it.
     pub notifications: Option<mpsc::Sender<Notification>>,
 }
 
@@ -96,9 +98,9 @@ pub async fn run(
     let reconcile = executor.handle();
     let metrics = Arc::new(metrics);
     // The dispatcher owns the receivers; it runs when the settings name any.
-    let (notifications, delivery) = match notifications {
-        Some(sender) => (Some(sender), None),
-        None if settings.notify.receivers.is_empty() => (None, None),
+    let (notifications, dispatcher, delivery) = match notifications {
+        Some(sender) => (Some(sender), None, None),
+        None if settings.notify.receivers.is_empty() => (None, None, None),
         None => {
             let (handle, delivery) =
                 Dispatcher::start(&settings.notify, notify_metrics, clock.clone())
@@ -106,6 +108,7 @@ pub async fn run(
             tracing::info!(receivers = ?handle.receivers(), "delivering notifications");
             (
                 Some(handle.sender()),
+                Some(handle),
                 Some(tokio::spawn(
                     delivery.instrument(tracing::info_span!("dispatcher")),
                 )),
@@ -138,6 +141,7 @@ pub async fn run(
             Outputs {
                 transitions,
                 notifications,
+                dispatcher,
                 alerts: alerts.clone(),
                 reconcile: reconcile.clone(),
                 model_file: model_file.take(),
@@ -206,6 +210,8 @@ pub async fn run(
 struct Outputs {
     transitions: Option<broadcast::Sender<Transition>>,
     notifications: Option<mpsc::Sender<Notification>>,
+    /// Says when the dispatcher holds a notification (absent: handing over is all there is).
+    dispatcher: Option<DispatcherHandle>,
     alerts: SharedEngine,
     /// The latest reconcile plan, whose advice goes into the alerts.
     reconcile: ReconcileHandle,
@@ -214,7 +220,8 @@ struct Outputs {
 }
 
 /// Owns the writes to the model: applies watch events in batches, ticks the clock, evaluates the
-/// alert rules on every tick, publishes transitions and hands notifications over.
+/// alert rules on every tick, publishes transitions and hands notifications over. It first hands
+/// over again what the engine decided before a crash and the dispatcher may not hold.
 async fn model_task(
     mut events: mpsc::Receiver<WatchEvent>,
     model: SharedModel,
@@ -227,6 +234,7 @@ async fn model_task(
     let mut batch = Vec::with_capacity(WATCH_EVENT_QUEUE);
     // Until every watch has listed once, transitions only reflect the order of the lists.
     let mut synced_once = false;
+    hand_over_pending(&outputs).await;
     loop {
         let ticked = tokio::select! {
             received = events.recv_many(&mut batch, WATCH_EVENT_QUEUE) => {
@@ -262,7 +270,10 @@ async fn model_task(
                 plan.as_ref().and_then(|p| p.advice(ds, node))
             };
             let notifications = match (ticked, outputs.alerts.lock()) {
-                (true, Ok(mut engine)) => engine.evaluate_with_advice(&model, now, &advice),
+                (true, Ok(mut engine)) => {
+                    engine.release_held(&|n: &Notification| outputs.held(n));
+                    engine.evaluate_with_advice(&model, now, &advice)
+                }
                 _ => Vec::new(),
             };
             (
@@ -286,21 +297,56 @@ async fn model_task(
                 group = notification.group_key.as_str(),
                 status = ?notification.status,
                 alerts = notification.alerts.len(),
+                id = notification.id(),
                 "notification decided"
             );
-            match &outputs.notifications {
-                // Back-pressure: the dispatcher persists what it accepts; waiting here delays
-                // evaluation rather than losing a notification.
-                Some(sender) => {
-                    if sender.send(notification).await.is_err() {
-                        tracing::error!("the dispatcher is gone; notification not delivered");
-                    }
-                }
-                None => {
-                    tracing::warn!("no receiver is configured; the notification is not delivered")
+            outputs.hand_over(notification).await;
+        }
+    }
+}
+
+impl Outputs {
+    /// Whether what was handed over is held where a crash cannot lose it, so that the engine may
+    /// let go of it.
+    fn held(&self, notification: &Notification) -> bool {
+        match (&self.dispatcher, &self.notifications) {
+            (Some(dispatcher), _) => dispatcher.holds(notification),
+            // A channel of the caller's (tests): nothing says it holds what it got, which stays
+            // pending and is handed over again at the next start, as after a crash.
+            (None, Some(_)) => false,
+            (None, None) => true,
+        }
+    }
+
+    async fn hand_over(&self, notification: Notification) {
+        match &self.notifications {
+            // Back-pressure: the dispatcher persists what it accepts; waiting here delays
+            // evaluation rather than losing a notification.
+            Some(sender) => {
+                if sender.send(notification).await.is_err() {
+                    tracing::error!("the dispatcher is gone; notification not delivered");
                 }
             }
+            None => tracing::warn!("no receiver is configured; the notification is not delivered"),
         }
+    }
+}
+
+/// Hands over again what the engine decided before it last stopped and may not have reached the
+/// dispatcher's outbox (a crash between the two); the dispatcher drops what it holds already.
+async fn hand_over_pending(outputs: &Outputs) {
+    let pending = match outputs.alerts.lock() {
+        Ok(engine) => engine.pending(),
+        Err(_) => return,
+    };
+    if !pending.is_empty() {
+        tracing::info!(
+            count = pending.len(),
+            "handing over again the notifications decided before the restart"
+        );
+    }
+    for notification in pending {
+        outputs.hand_over(notification).await;
     }
 }
 

@@ -39,7 +39,8 @@ pub struct Attach {
     pub listener: Option<TcpListener>,
     /// Receives every cell transition.
     pub transitions: Option<broadcast::Sender<Transition>>,
-    /// Receives every notification the alert engine decides, as the dispatcher would.
+    /// Receives every notification the alert engine decides, as the dispatcher would; nothing
+    /// it gets counts as held (see [`Wiring::notifications`]).
     pub notifications: Option<mpsc::Sender<Notification>>,
 }
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{kubectl, start_sim, temp, wait_for};
+use common::kubectl::{kubectl, start_sim, temp, wait_until};
 use serde_json::Value;
 
 fn story2(stage: &str) -> (PathBuf, String) {
@@ -102,7 +102,7 @@ fn live_the_replacement_node_too_small_for_a_daemonset_without_priority_is_named
     let kubeconfig = temp("audit-live.kubeconfig");
     // The demo at 10x: worker-5 (1 CPU) joins at 160 s; storage-agent requests 1.5 CPU.
     let _sim = start_sim(&kubeconfig, 10.0);
-    wait_for(Duration::from_secs(40), "worker-5 to join", || {
+    wait_until(Duration::from_secs(40), "worker-5 to join", || {
         kubectl(&kubeconfig, &["get", "nodes", "-o", "name"]).contains("node/worker-5")
     });
     let (code, findings) = audit(&["--kubeconfig", kubeconfig.to_str().unwrap()]);

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{kubectl, start_sim, temp, wait_for};
+use common::kubectl::{kubectl, start_sim, temp, wait_until};
 use serde_json::Value;
 
 fn check(args: &[&str]) -> (i32, Value) {
@@ -49,7 +49,7 @@ fn the_live_check_equals_the_check_of_a_kubectl_dump_at_the_same_moment() {
     // else changes until its deletion at 150 s, a window of about 5 s of real time.
     let _sim = start_sim(&kubeconfig, 10.0);
     let mut since = None;
-    wait_for(Duration::from_secs(30), "worker-3 Unknown", || {
+    wait_until(Duration::from_secs(30), "worker-3 Unknown", || {
         since = unknown_since(&kubeconfig);
         since.is_some()
     });

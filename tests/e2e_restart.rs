@@ -3,90 +3,12 @@
 //! nothing is sent twice and nothing is lost: one page when the node fails, one resolve when it
 //! recovers, whatever happened in between.
 
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use axum::routing::post;
-use serde_json::Value;
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-type Received = Arc<Mutex<Vec<Value>>>;
-
-async fn receiver() -> (String, Received) {
-    let received: Received = Arc::default();
-    let app = axum::Router::new().route(
-        "/hook",
-        post({
-            let received = received.clone();
-            move |axum::Json(body): axum::Json<Value>| async move {
-                received.lock().unwrap().push(body);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, received)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// (alertname, node, status) of every alert of every payload, in arrival order.
-fn seen(received: &Received) -> Vec<(String, String, String)> {
-    received
-        .lock()
-        .unwrap()
-        .iter()
-        .flat_map(|p| p["alerts"].as_array().cloned().unwrap_or_default())
-        .map(|a| {
-            let l = |k: &str| a["labels"][k].as_str().unwrap_or("").to_owned();
-            (
-                l("alertname"),
-                l("node"),
-                a["status"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect()
-}
-
-async fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn start_dsguard(config: &std::path::Path, kubeconfig: &std::path::Path) -> Killed {
-    Killed(
-        Command::new(env!("CARGO_BIN_EXE_dsguard"))
-            .args(["run", "--config"])
-            .arg(config)
-            .arg("--kubeconfig")
-            .arg(kubeconfig)
-            .args(["--listen", &format!("127.0.0.1:{}", free_port())])
-            .env("DSGUARD__LOG__LEVEL", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("dsguard runs"),
-    )
-}
+use common::{Killed, free_port, hook, seen, start_dsguard, wait_for, write_config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_incident_neither_repeats_nor_loses_a_notification() {
@@ -128,18 +50,9 @@ async fn kill_9_mid_incident_neither_repeats_nor_loses_a_notification() {
     )
     .await;
 
-    let (hook, received) = receiver().await;
+    let (hook, received) = hook().await;
     let config = dir.join("dsguard.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "coverage:\n  grace: {{ stranded: 2s }}\n\
-             alerting:\n  route: {{ receiver: hook, group_wait: 0s, group_interval: 1s, repeat_interval: 1h }}\n\
-             notify:\n  state_dir: {}\n  retry: {{ initial_backoff: 100ms, max_backoff: 1s, max_age: 1h }}\n  receivers:\n    - {{ name: hook, webhook: {{ url: \"{hook}\" }} }}\n",
-            dir.join("state").display()
-        ),
-    )
-    .unwrap();
+    write_config(&config, &dir.join("state"), &hook);
 
     let stranded = |status: &str| {
         (
@@ -148,7 +61,7 @@ async fn kill_9_mid_incident_neither_repeats_nor_loses_a_notification() {
             status.to_owned(),
         )
     };
-    let mut dsguard = start_dsguard(&config, &kubeconfig);
+    let mut dsguard = start_dsguard(&config, &kubeconfig, None);
     wait_for("the stranded page", Duration::from_secs(40), || {
         seen(&received).contains(&stranded("firing"))
     })
@@ -158,7 +71,7 @@ async fn kill_9_mid_incident_neither_repeats_nor_loses_a_notification() {
     dsguard.0.kill().unwrap();
     dsguard.0.wait().unwrap();
     let restarted_at = Instant::now();
-    let _dsguard = start_dsguard(&config, &kubeconfig);
+    let _dsguard = start_dsguard(&config, &kubeconfig, None);
     wait_for(
         "the resolve after the node recovers",
         Duration::from_secs(60),

@@ -10,7 +10,7 @@ use dsguard::base::SystemClock;
 use dsguard::notification::Status;
 use dsguard::notify::{Dispatcher, DispatcherHandle, NotifyMetrics, NotifySettings, Outcome};
 use notify_common::{
-    Script, TestReceiver, capture_logs, free_addr, settings, stranded, wait_until,
+    Script, TempDir, TestReceiver, capture_logs, free_addr, settings, stranded, wait_until,
 };
 use serde_json::json;
 
@@ -214,7 +214,11 @@ async fn duplicates_are_dropped_repeats_are_sent_and_a_resolve_goes_out_once() {
         Status::Resolved,
     );
     tx.send(resolved.clone()).await.unwrap();
-    tx.send(resolved).await.unwrap();
+    // A second resolve, decided later: the same notification (same id) handed over again is not
+    // even accepted (see the test below).
+    let mut later = resolved;
+    later.created_at += jiff::SignedDuration::from_secs(1);
+    tx.send(later).await.unwrap();
     let mut quiet = firing.clone();
     quiet.receiver = "quiet".into();
     tx.send(quiet).await.unwrap();
@@ -339,4 +343,43 @@ async fn dropping_the_sender_stops_the_dispatcher() {
         1,
         "what was queued got its last attempt"
     );
+}
+
+#[tokio::test]
+async fn a_notification_handed_over_again_goes_out_once_also_after_a_restart() {
+    let server = TestReceiver::start(Script::default()).await;
+    let dir = TempDir::new("handed-again");
+    let s = settings(
+        json!({"state_dir": dir.0, "retry": fast_retry(), "receivers": [
+            {"name": "ops", "webhook": {"url": server.url("/")}},
+        ]}),
+    );
+    let (handle, metrics, run) = start(&s);
+    let page = stranded("ops", "worker-2", &["fluentd"], Status::Firing);
+    assert!(!handle.holds(&page));
+    handle.sender().send(page.clone()).await.unwrap();
+    wait_until("delivered", DEADLINE, || {
+        metrics.count("ops", Outcome::Delivered) == 1
+    })
+    .await;
+    assert!(handle.holds(&page), "held once finished");
+    handle.sender().send(page.clone()).await.unwrap();
+    wait_until("dropped as handed over again", DEADLINE, || {
+        metrics.count("ops", Outcome::Duplicate) == 1
+    })
+    .await;
+    drop(handle);
+    run.await.unwrap();
+
+    let (handle, metrics, _run) = start(&s);
+    assert!(handle.holds(&page), "still held after a restart");
+    handle.sender().send(page.clone()).await.unwrap();
+    wait_until("dropped again", DEADLINE, || {
+        metrics.count("ops", Outcome::Duplicate) == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1, "sent once");
+    assert_eq!(requests[0].headers["idempotency-key"], page.id());
 }

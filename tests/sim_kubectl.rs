@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{KUBECTL, Running, kubectl, start_sim, temp, wait_for};
+use common::Killed;
+use common::kubectl::{KUBECTL, kubectl, start_sim, temp, wait_until};
 
 fn columns(line: &str) -> Vec<&str> {
     line.split("  ")
@@ -109,9 +110,9 @@ fn check_watch(kubeconfig: &Path) {
         .stderr(Stdio::null())
         .spawn()
         .expect("kubectl watch starts");
-    let _watch = Running(watch);
+    let _watch = Killed(watch);
     let read = || std::fs::read_to_string(&out).unwrap_or_default();
-    wait_for(Duration::from_secs(20), "the initial list", || {
+    wait_until(Duration::from_secs(20), "the initial list", || {
         read().lines().count() >= 14
     });
     let victim = read()
@@ -130,7 +131,7 @@ fn check_watch(kubeconfig: &Path) {
             "--wait=false",
         ],
     );
-    wait_for(
+    wait_until(
         Duration::from_secs(20),
         "the watch to show the pod terminating",
         || {

@@ -7,11 +7,16 @@
 //! `group_interval`, and again every `repeat_interval`. Resolved alerts go out once, if they were
 //! notified firing. The engine is synchronous and does no I/O but for saving its state to the
 //! state directory, so that a restart neither repeats nor forgets a notification.
+//!
+//! What it decides it also keeps, in the same save, until the dispatcher holds it
+//! ([`AlertEngine::release_held`]); after a crash the caller hands [`AlertEngine::pending`] over
+//! again, with the original ids, so no notification is lost between the decision and the outbox.
 
 mod config;
 mod route;
 mod rules;
 mod silence;
+mod state;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -25,6 +30,7 @@ use crate::notification::{self, Notification, Status};
 pub use config::{AlertSettings, SilenceLimits, default_destination};
 use route::Destination;
 pub use silence::{MAX_CREATED_BY_LENGTH, Silence, SilenceError, SilenceRequest};
+use state::Saved;
 
 /// The alert engine, shared by the model task (which evaluates it) and the API and metrics
 /// (which read it and change silences).
@@ -59,15 +65,6 @@ struct Group {
     dirty: bool,
 }
 
-/// What the engine saves to the state directory.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Saved {
-    active: BTreeMap<String, ActiveAlert>,
-    groups: BTreeMap<String, Group>,
-    silences: Vec<Silence>,
-    next_silence: u64,
-}
-
 /// The alert engine.
 #[derive(Debug)]
 pub struct AlertEngine {
@@ -96,7 +93,7 @@ impl AlertEngine {
     /// logged and set aside, never fatal).
     pub fn new(settings: AlertSettings, state_dir: Option<PathBuf>) -> Self {
         let state_file = state_dir.map(|d| d.join("alerts.json"));
-        let state = state_file.as_ref().map(load).unwrap_or_default();
+        let state = state_file.as_deref().map(state::load).unwrap_or_default();
         Self {
             settings,
             rollouts: rules::RolloutTracker::default(),
@@ -175,10 +172,29 @@ impl AlertEngine {
         let notifications = self.flush(now, blind);
         let after = serde_json::to_string(&self.state.active).unwrap_or_default();
         let collected = self.collect_expired_silences(now);
+        // Decided and pending in one save: no crash can keep the one and lose the other.
+        self.state.pending.extend(notifications.iter().cloned());
         if before != after || !notifications.is_empty() || collected {
             self.save();
         }
         notifications
+    }
+
+    /// The notifications decided and not yet released, oldest first: after a restart, what to
+    /// hand over again (the dispatcher accepts each id once).
+    pub fn pending(&self) -> Vec<Notification> {
+        self.state.pending.clone()
+    }
+
+    /// Lets go of the pending notifications that `held` says the dispatcher holds (durable in
+    /// its outbox, or finished); returns how many are still pending.
+    pub fn release_held(&mut self, held: &dyn Fn(&Notification) -> bool) -> usize {
+        let before = self.state.pending.len();
+        self.state.pending.retain(|n| !held(n));
+        if self.state.pending.len() != before {
+            self.save();
+        }
+        self.state.pending.len()
     }
 
     /// Puts every firing, unsilenced alert into its groups.
@@ -409,43 +425,8 @@ impl AlertEngine {
     }
 
     fn save(&self) {
-        let Some(path) = &self.state_file else { return };
-        let write = || -> std::io::Result<()> {
-            let temporary = path.with_extension("json.tmp");
-            std::fs::write(
-                &temporary,
-                serde_json::to_vec(&self.state).map_err(std::io::Error::other)?,
-            )?;
-            std::fs::rename(&temporary, path)
-        };
-        if let Err(error) = write() {
-            tracing::error!(%error, path = %path.display(), "cannot save the alert state");
-        }
-    }
-}
-
-fn load(path: &PathBuf) -> Saved {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Saved::default(),
-        Err(error) => {
-            tracing::error!(%error, path = %path.display(), "cannot read the alert state; starting afresh");
-            return Saved::default();
-        }
-    };
-    match serde_json::from_str::<Saved>(&text) {
-        Ok(mut saved) => {
-            saved.silences = saved
-                .silences
-                .into_iter()
-                .filter_map(Silence::restore)
-                .collect();
-            saved
-        }
-        Err(error) => {
-            tracing::error!(%error, path = %path.display(), "corrupt alert state set aside; starting afresh");
-            let _ = std::fs::rename(path, path.with_extension("json.corrupt"));
-            Saved::default()
+        if let Some(path) = &self.state_file {
+            state::save(path, &self.state);
         }
     }
 }

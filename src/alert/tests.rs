@@ -348,6 +348,43 @@ fn a_restart_with_a_state_directory_neither_repeats_nor_forgets() {
 }
 
 #[test]
+fn a_decision_keeps_its_notification_pending_across_a_crash_until_the_dispatcher_holds_it() {
+    let dir = std::env::temp_dir().join(format!(
+        "dsguard-alert-pending-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut world = World::new();
+    let mut engine = AlertEngine::new(settings("ops"), Some(dir.clone()));
+    world.fail_w2(0);
+    let sent = run(&mut engine, &mut world, 0, 300);
+    assert_eq!(sent.len(), 1);
+    // kill -9 before the dispatcher got it: the decision and the notification come back together.
+    drop(engine);
+    let mut engine = AlertEngine::new(settings("ops"), Some(dir.clone()));
+    assert_eq!(engine.pending(), sent, "handed over again as decided");
+    assert_eq!(engine.pending()[0].id(), sent[0].id(), "under the same id");
+    assert!(
+        run(&mut engine, &mut world, 300, 600).is_empty(),
+        "not decided a second time"
+    );
+    assert_eq!(engine.release_held(&|_| false), 1, "kept until held");
+    assert_eq!(engine.release_held(&|_| true), 0);
+    drop(engine);
+    let mut engine = AlertEngine::new(settings("ops"), Some(dir.clone()));
+    assert!(engine.pending().is_empty(), "released for good");
+    world.recover_w2(700);
+    let resolved = run(&mut engine, &mut world, 700, 800);
+    assert_eq!(resolved.len(), 1);
+    drop(engine);
+    let engine = AlertEngine::new(settings("ops"), Some(dir.clone()));
+    assert_eq!(engine.pending(), resolved, "a resolve is kept the same way");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn without_a_receiver_alerts_are_listed_but_not_sent() {
     let mut world = World::new();
     let mut engine = AlertEngine::new(AlertSettings::default(), None);

@@ -9,11 +9,11 @@
 //! `model.json.bad` and ignored: losing the clocks is better than not starting.
 
 use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::base::Timestamp;
+use crate::base::{Timestamp, write_atomic};
 use crate::model::{SNAPSHOT_VERSION, SharedModel, Snapshot};
 
 /// The file's name in the state directory.
@@ -106,18 +106,10 @@ impl ModelFile {
     }
 }
 
-/// Writes `snapshot` to `path` atomically: temporary file, fsync, rename, fsync of the directory.
+/// Writes `snapshot` to `path` atomically (see [`write_atomic`]).
 fn write(path: &Path, snapshot: &Snapshot) -> io::Result<()> {
     let bytes = serde_json::to_vec(snapshot).map_err(io::Error::other)?;
-    let tmp = path.with_extension("json.tmp");
-    let mut file = fs::File::create(&tmp)?;
-    file.write_all(&bytes)?;
-    file.sync_all()?;
-    fs::rename(&tmp, path)?;
-    if let Some(parent) = path.parent() {
-        fs::File::open(parent)?.sync_all()?;
-    }
-    Ok(())
+    write_atomic(path, &bytes)
 }
 
 #[cfg(test)]

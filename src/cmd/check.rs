@@ -89,7 +89,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             Err(message) => fail(&message),
         };
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {

@@ -72,12 +72,13 @@ impl SourceArgs {
             .map_err(|e| format!("{:#}", anyhow::Error::from(e)))
     }
 
-    /// The inventory, from the files or one live list (with its own runtime).
+    /// The inventory, from the files or one live list (with its own runtime: multi-threaded, so
+    /// that receiving a page and parsing the previous one overlap).
     pub fn load(&self) -> Result<Inventory, String> {
         if !self.is_live() {
             return self.read_files();
         }
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the runtime: {e}"))?;

@@ -6,6 +6,11 @@
 //! permanent failures are not retried. Every end is counted in [`NotifyMetrics`] and logged.
 //! Alertmanager workers also re-post the firing alerts of their groups every resend interval.
 //!
+//! A notification handed over again (the engine re-hands, after a crash, what it decided but did
+//! not see durable) is accepted once: one with the same id ([`Notification::id`]) already in the
+//! outbox or among the last finished is counted as a duplicate and dropped. The engine asks
+//! [`DispatcherHandle::holds`] to learn when it may let go of what it decided.
+//!
 //! When the engine drops its sender, each worker gives every queued notification one more
 //! attempt (no waiting for retries), for at most [`DRAIN_DEADLINE`]; what is left stays in the
 //! outbox for the next start, or, without a state directory, is counted as `lost`.
@@ -87,6 +92,7 @@ impl Shared {
 pub struct DispatcherHandle {
     sender: mpsc::Sender<Notification>,
     receivers: Vec<String>,
+    shared: Arc<Shared>,
 }
 
 impl DispatcherHandle {
@@ -99,6 +105,13 @@ impl DispatcherHandle {
     /// The receivers' names, in the order of the settings.
     pub fn receivers(&self) -> Vec<String> {
         self.receivers.clone()
+    }
+
+    /// Whether the dispatcher holds this notification so that a crash cannot lose it: in the
+    /// outbox (synced, or only in memory without a state directory), or finished. Until then
+    /// the engine keeps it to hand over again.
+    pub fn holds(&self, notification: &Notification) -> bool {
+        self.shared.store().knows(&notification.id())
     }
 }
 
@@ -167,6 +180,7 @@ impl Dispatcher {
         let handle = DispatcherHandle {
             sender,
             receivers: receivers.iter().map(|r| r.name.clone()).collect(),
+            shared,
         };
         Ok((handle, dispatcher.run(rx)))
     }
@@ -191,14 +205,33 @@ impl Dispatcher {
         }
     }
 
+    /// Writes a notification to the outbox, unless one with its id is there or finished already.
+    fn accept(&self, notification: Notification) -> Option<Queued> {
+        let now = self.shared.clock.now();
+        let mut store = self.shared.store();
+        if store.knows(&notification.id()) {
+            tracing::info!(
+                receiver = %notification.receiver,
+                group_key = %notification.group_key,
+                "notification handed over again: accepted already"
+            );
+            self.shared
+                .metrics
+                .finished(&notification.receiver, Outcome::Duplicate);
+            return None;
+        }
+        let (queued, written) = store.enqueue(notification, now);
+        if let Err(error) = written {
+            tracing::error!(%error, "cannot write the outbox; delivering from memory");
+        }
+        Some(queued)
+    }
+
     async fn run(mut self, mut rx: mpsc::Receiver<Notification>) {
         while let Some(notification) = rx.recv().await {
-            let now = self.shared.clock.now();
-            let (queued, written) = self.shared.store().enqueue(notification, now);
-            if let Err(error) = written {
-                tracing::error!(%error, "cannot write the outbox; delivering from memory");
+            if let Some(queued) = self.accept(notification) {
+                self.hand_over(queued);
             }
-            self.hand_over(queued);
         }
         tracing::info!("notification channel closed; giving queued notifications a last attempt");
         self.shared.shutdown.cancel();

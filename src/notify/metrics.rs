@@ -20,7 +20,8 @@ pub enum Outcome {
     Failed,
     /// Older than `notify.retry.max_age` before it could be delivered; dropped.
     Expired,
-    /// The same firing notification was delivered already; dropped.
+    /// The same firing notification was delivered already, or the same notification (same id)
+    /// was handed over again; dropped.
     Duplicate,
     /// A resolve for a group whose firing was never delivered; dropped.
     ResolvedWithoutFiring,

@@ -7,7 +7,12 @@
 //! - `log.json`: per (receiver, group key) the last *firing* notification delivered: its firing
 //!   and resolved fingerprints and when; for an Alertmanager receiver also its alerts (for
 //!   re-posting). A delivered resolve removes the entry: "no entry" and "last was resolved"
-//!   decide the same way, so the log holds only groups that are firing.
+//!   decide the same way, so the log holds only groups that are firing. It also keeps the ids
+//!   of the last [`FINISHED_IDS`] notifications finished.
+//!
+//! A notification is known by its id ([`Notification::id`]): one already in the outbox or among
+//! the last finished is not accepted again ([`Store::knows`]). The alert engine relies on it: it
+//! keeps what it decided until the outbox holds it, and hands it over again after a crash.
 //!
 //! Every file is written whole to a temporary file, synced and renamed, so a `kill -9` leaves
 //! either the old or the new version. The log is written before the outbox file is removed:
@@ -16,16 +21,23 @@
 //! request and before its answer was recorded: that notification goes out again, with the same
 //! id (`Idempotency-Key`, `Message-ID`) so the receiver can recognise it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::error::NotifyError;
 use super::{Alert, Notification, Status};
-use crate::base::Timestamp;
+use crate::base::{Timestamp, write_atomic};
+
+/// How many ids of finished notifications the log keeps. The engine lets go of a notification
+/// on its next tick (250 ms) after the outbox holds it, so a crash can make it hand over again
+/// only notifications finished within that tick; more than a whole queue
+/// ([`super::QUEUE_CAPACITY`]) finishing in one tick is out of reach, and each id is 16
+/// characters, so the log stays near 20 KB.
+pub(crate) const FINISHED_IDS: usize = super::QUEUE_CAPACITY;
 
 /// A notification accepted by the dispatcher.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +140,9 @@ pub(crate) fn decide(n: &Notification, last: Option<&Delivered>, send_resolved: 
 struct LogFile {
     version: u32,
     entries: Vec<LogEntry>,
+    /// Ids of the last notifications finished, oldest first.
+    #[serde(default)]
+    finished: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -144,6 +159,10 @@ pub(crate) struct Store {
     dir: Option<PathBuf>,
     next_id: u64,
     log: BTreeMap<(String, String), Delivered>,
+    /// Ids of the notifications in the outbox.
+    outboxed: HashSet<String>,
+    /// Ids of the last [`FINISHED_IDS`] notifications finished, oldest first.
+    finished: VecDeque<String>,
 }
 
 fn state_error(path: &Path) -> impl FnOnce(io::Error) -> NotifyError + '_ {
@@ -161,6 +180,8 @@ impl Store {
             dir: dir.map(Path::to_owned),
             next_id: 1,
             log: BTreeMap::new(),
+            outboxed: HashSet::new(),
+            finished: VecDeque::new(),
         };
         let Some(dir) = dir else {
             return Ok((store, Vec::new()));
@@ -176,6 +197,7 @@ impl Store {
                 for e in file.entries {
                     store.log.insert((e.receiver, e.group_key), e.delivered);
                 }
+                store.finished = file.finished.into();
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(state_error(&log_path)(e)),
@@ -203,6 +225,7 @@ impl Store {
             }
         }
         queued.sort_by_key(|q| q.id);
+        store.outboxed = queued.iter().map(|q| q.notification.id()).collect();
         store.next_id = queued.last().map_or(1, |q| q.id + 1);
         Ok((store, queued))
     }
@@ -210,6 +233,12 @@ impl Store {
     /// Whether notifications survive a restart.
     pub(crate) fn is_durable(&self) -> bool {
         self.dir.is_some()
+    }
+
+    /// Whether a notification with this id is in the outbox or among the last finished: handed
+    /// over again, it is not to be accepted twice.
+    pub(crate) fn knows(&self, id: &str) -> bool {
+        self.outboxed.contains(id) || self.finished.iter().any(|f| f == id)
     }
 
     /// Accepts a notification: gives it an id and writes it to the outbox. When the write fails
@@ -231,6 +260,11 @@ impl Store {
                 .and_then(|bytes| write_atomic(&outbox_path(dir, queued.id), &bytes)),
             None => Ok(()),
         };
+        // Known only once written: one delivered from memory is not held against a crash, and
+        // the engine keeps it until it is finished.
+        if written.is_ok() {
+            self.outboxed.insert(queued.notification.id());
+        }
         (queued, written)
     }
 
@@ -240,26 +274,34 @@ impl Store {
     }
 
     /// Finishes a notification: updates the log (`Some` records a delivered firing notification,
-    /// `None` forgets the group, `keep` leaves the log alone), then removes it from the outbox.
+    /// `None` forgets the group, `keep` leaves the log alone) and its id among the finished, then
+    /// removes it from the outbox.
     pub(crate) fn finish(&mut self, queued: &Queued, update: LogUpdate) -> io::Result<()> {
         let key = (
             queued.notification.receiver.clone(),
             queued.notification.group_key.clone(),
         );
-        let changed = match update {
-            LogUpdate::Keep => false,
+        match update {
+            LogUpdate::Keep => {}
             LogUpdate::Set(delivered) => {
                 self.log.insert(key, delivered);
-                true
             }
-            LogUpdate::Forget => self.log.remove(&key).is_some(),
-        };
+            LogUpdate::Forget => {
+                self.log.remove(&key);
+            }
+        }
+        let id = queued.notification.id();
+        self.outboxed.remove(&id);
+        if self.finished.len() == FINISHED_IDS {
+            self.finished.pop_front();
+        }
+        self.finished.push_back(id);
         let Some(dir) = &self.dir else {
             return Ok(());
         };
-        if changed {
-            self.write_log(dir)?;
-        }
+        // Written even when only the finished ids changed: an id must be among them before its
+        // outbox file goes, or a crash in between would let it be accepted again.
+        self.write_log(dir)?;
         match fs::remove_file(outbox_path(dir, queued.id)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
@@ -278,6 +320,7 @@ impl Store {
                     delivered: delivered.clone(),
                 })
                 .collect(),
+            finished: self.finished.iter().cloned().collect(),
         };
         let bytes = serde_json::to_vec(&file).map_err(io::Error::other)?;
         write_atomic(&dir.join("log.json"), &bytes)
@@ -306,21 +349,6 @@ pub(crate) enum LogUpdate {
 
 fn outbox_path(dir: &Path, id: u64) -> PathBuf {
     dir.join("outbox").join(format!("{id:020}.json"))
-}
-
-/// Writes `bytes` to `path` so that a crash leaves the old or the new content, never a mix.
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut file = fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    fs::rename(&tmp, path)?;
-    if let Some(parent) = path.parent() {
-        // The rename is durable only once the directory is synced (power loss; kill -9 is
-        // covered by the rename alone).
-        fs::File::open(parent)?.sync_all()?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,79 +1,145 @@
-//! Helpers of the tests that run the real binaries: `dsguard sim` as a child process with a
-//! kubeconfig, and the real `kubectl` against it.
+//! Shared by the tests that run the real `dsguard run` binary and by the chaos benchmark: a child
+//! process killed on drop, a webhook receiver on loopback that records every POST with its
+//! `Idempotency-Key`, free ports, polling with a deadline, and the kill-and-restart run
+//! ([`chaos`]); `dsguard sim` and the real `kubectl` ([`kubectl`]).
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+pub mod chaos;
+pub mod kubectl;
+
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Where the machine image puts kubectl (Debian has no package for it).
-pub const KUBECTL: &str = "/usr/bin/kubectl";
+use axum::http::HeaderMap;
+use axum::routing::post;
+use serde_json::Value;
 
-/// Kills the child process when dropped, so a failing test leaves nothing running.
-pub struct Running(pub Child);
+/// A child process, killed (SIGKILL) and reaped on drop, also when an assertion fails.
+pub struct Killed(pub Child);
 
-impl Drop for Running {
+impl Drop for Killed {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
 }
 
-/// Polls `check` every 50 ms until it holds, failing the test after `limit`.
-pub fn wait_for(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
+/// One POST the receiver got.
+#[derive(Clone, Debug)]
+pub struct Post {
+    /// Its `Idempotency-Key` header (empty when absent).
+    pub key: String,
+    /// The JSON payload.
+    pub body: Value,
+}
+
+impl Post {
+    /// (alertname, node, status) of each of its alerts.
+    pub fn alerts(&self) -> Vec<(String, String, String)> {
+        self.body["alerts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|a| {
+                let l = |k: &str| a["labels"][k].as_str().unwrap_or("").to_owned();
+                (
+                    l("alertname"),
+                    l("node"),
+                    a["status"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect()
     }
 }
 
-/// A path in the temporary directory, unique to this test process.
-pub fn temp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("dsguard-test-{}-{name}", std::process::id()))
+/// What a [`hook`] received, in arrival order.
+pub type Received = Arc<Mutex<Vec<Post>>>;
+
+/// A webhook receiver on loopback answering 200 to every POST to `/hook`; returns its URL.
+pub async fn hook() -> (String, Received) {
+    let received: Received = Arc::default();
+    let app = axum::Router::new().route(
+        "/hook",
+        post({
+            let received = received.clone();
+            move |headers: HeaderMap, axum::Json(body): axum::Json<Value>| async move {
+                let key = headers
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                received.lock().unwrap().push(Post { key, body });
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
 }
 
-/// Starts `dsguard sim` on the demo scenario at `speed` and waits for its kubeconfig.
-pub fn start_sim(kubeconfig: &Path, speed: f64) -> Running {
-    let _ = std::fs::remove_file(kubeconfig);
-    let scenario =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/dsguard-sim/scenarios/demo.yaml");
-    let child = Command::new(env!("CARGO_BIN_EXE_dsguard"))
-        .args(["sim", "--scenario"])
-        .arg(&scenario)
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--speed",
-            &speed.to_string(),
-            "--kubeconfig-out",
-        ])
-        .arg(kubeconfig)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dsguard sim starts");
-    let running = Running(child);
-    wait_for(Duration::from_secs(30), "the kubeconfig", || {
-        std::fs::read_to_string(kubeconfig).is_ok_and(|t| t.contains("server: http://127.0.0.1:"))
-    });
-    running
+/// (alertname, node, status) of every alert of every payload, in arrival order.
+pub fn seen(received: &Received) -> Vec<(String, String, String)> {
+    received
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(Post::alerts)
+        .collect()
 }
 
-/// Runs kubectl against the kubeconfig; its standard output, or the test fails.
-pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> String {
-    let output = Command::new(KUBECTL)
+/// A loopback port free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Polls `check` every 50 ms; panics naming `what` after `limit`.
+pub async fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `dsguard run` on `config` against the cluster of `kubeconfig`, logging at `log` (a
+/// `DSGUARD__LOG__LEVEL` filter) to a piped stderr when asked, else at warn to the test's.
+pub fn start_dsguard(config: &Path, kubeconfig: &Path, log: Option<&str>) -> Killed {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dsguard"));
+    command
+        .args(["run", "--config"])
+        .arg(config)
         .arg("--kubeconfig")
         .arg(kubeconfig)
-        .args(["--request-timeout", "10s"])
-        .args(args)
-        .output()
-        .expect("kubectl runs");
-    assert!(
-        output.status.success(),
-        "kubectl {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("utf-8")
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .env("DSGUARD__LOG__LEVEL", log.unwrap_or("warn"))
+        .stdout(Stdio::null());
+    if log.is_some() {
+        command.stderr(Stdio::piped());
+    }
+    Killed(command.spawn().expect("dsguard runs"))
+}
+
+/// The settings of `dsguard run` for the restart tests: stranded after 2 s, every notification
+/// to the webhook at `hook` at once, outbox and alert state in `state_dir`.
+pub fn write_config(path: &Path, state_dir: &Path, hook: &str) {
+    std::fs::write(
+        path,
+        format!(
+            "coverage:\n  grace: {{ stranded: 2s }}\n\
+             alerting:\n  route: {{ receiver: hook, group_wait: 0s, group_interval: 1s, repeat_interval: 1h }}\n\
+             notify:\n  state_dir: {}\n  retry: {{ initial_backoff: 100ms, max_backoff: 1s, max_age: 1h }}\n  receivers:\n    - {{ name: hook, webhook: {{ url: \"{hook}\" }} }}\n",
+            state_dir.display()
+        ),
+    )
+    .unwrap();
 }

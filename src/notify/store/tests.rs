@@ -45,6 +45,35 @@ fn queued_notifications_survive_a_reopen_in_order() {
 }
 
 #[test]
+fn a_notification_is_known_from_its_outbox_write_until_long_after_it_finished_also_after_a_reopen()
+{
+    let dir = temp_dir("knows");
+    let (mut store, _) = Store::open(Some(&dir)).unwrap();
+    let (a, _) = store.enqueue(firing("g1", &["a"]), now());
+    let (b, _) = store.enqueue(firing("g2", &["b"]), now());
+    let id = |q: &Queued| q.notification.id();
+    assert!(store.knows(&id(&a)) && store.knows(&id(&b)));
+    assert!(!store.knows(&firing("g3", &["c"]).id()));
+    store.finish(&a, LogUpdate::Keep).unwrap();
+    assert!(store.knows(&id(&a)), "finished, still known");
+    drop(store);
+    let (mut store, replay) = Store::open(Some(&dir)).unwrap();
+    assert_eq!(replay, vec![b.clone()]);
+    assert!(store.knows(&id(&a)), "the finished id survives a reopen");
+    assert!(store.knows(&id(&b)), "so does the one in the outbox");
+    for i in 0..FINISHED_IDS {
+        let (q, _) = store.enqueue(firing(&format!("other-{i}"), &["x"]), now());
+        store.finish(&q, LogUpdate::Keep).unwrap();
+    }
+    assert!(
+        !store.knows(&id(&a)),
+        "only the last {FINISHED_IDS} are kept"
+    );
+    assert!(store.knows(&id(&b)), "the outbox is always known");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_torn_temporary_file_and_a_corrupt_outbox_file_are_set_aside() {
     let dir = temp_dir("corrupt");
     let (mut store, _) = Store::open(Some(&dir)).unwrap();
