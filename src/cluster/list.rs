@@ -30,61 +30,74 @@ pub struct ListError {
 }
 
 /// Lists the cluster once. Malformed objects are counted in `skipped` under `malformed <Kind>`.
+/// Each page is projected and dropped before the next is asked for, so the full objects of a
+/// large cluster are never all in memory at once.
 pub async fn list_inventory(client: &kube::Client, pods: PodWatch) -> Result<Inventory, ListError> {
     let mut inventory = Inventory::default();
-    let nodes = list_all::<Node>(client, "nodes", ListParams::default()).await?;
-    project(
-        &mut inventory.nodes,
-        &mut inventory.skipped,
-        "Node",
-        &nodes,
-        NodeInfo::from_api,
-    );
-    let daemonsets = list_all::<DaemonSet>(client, "daemonsets", ListParams::default()).await?;
-    project(
-        &mut inventory.daemonsets,
-        &mut inventory.skipped,
-        "DaemonSet",
-        &daemonsets,
-        DaemonSetInfo::from_api,
-    );
+    let Inventory {
+        nodes,
+        daemonsets,
+        pods: pod_infos,
+        skipped,
+    } = &mut inventory;
+    list_pages::<Node>(client, "nodes", ListParams::default(), |page| {
+        project(nodes, skipped, "Node", &page, NodeInfo::from_api);
+    })
+    .await?;
+    list_pages::<DaemonSet>(client, "daemonsets", ListParams::default(), |page| {
+        project(
+            daemonsets,
+            skipped,
+            "DaemonSet",
+            &page,
+            DaemonSetInfo::from_api,
+        );
+    })
+    .await?;
     let selector = match pods {
         PodWatch::Daemon => ListParams::default().labels(POD_TEMPLATE_GENERATION_LABEL),
         PodWatch::All => ListParams::default(),
     };
-    let pods = list_all::<Pod>(client, "pods", selector).await?;
-    project(
-        &mut inventory.pods,
-        &mut inventory.skipped,
-        "Pod",
-        &pods,
-        PodInfo::from_api,
-    );
+    list_pages::<Pod>(client, "pods", selector, |page| {
+        project(pod_infos, skipped, "Pod", &page, PodInfo::from_api);
+    })
+    .await?;
     Ok(inventory)
 }
 
-async fn list_all<K>(
+/// Lists every page of a kind, handing each to `each` as it arrives. The next page is already
+/// being fetched and parsed (on another worker of a multi-threaded runtime) while `each` works
+/// on the current one.
+async fn list_pages<K>(
     client: &kube::Client,
     kind: &'static str,
     params: ListParams,
-) -> Result<Vec<K>, ListError>
+    mut each: impl FnMut(Vec<K>),
+) -> Result<(), ListError>
 where
-    K: kube::Resource<DynamicType = ()> + DeserializeOwned + Clone + Debug,
+    K: kube::Resource<DynamicType = ()> + DeserializeOwned + Clone + Debug + Send + 'static,
 {
     let api = Api::<K>::all(client.clone());
-    let mut params = params.limit(LIST_PAGE);
-    let mut items = Vec::new();
-    loop {
-        let page = api
-            .list(&params)
+    let fetch = |params: ListParams| {
+        let api = api.clone();
+        tokio::spawn(async move { api.list(&params).await })
+    };
+    let params = params.limit(LIST_PAGE);
+    let mut next = Some(fetch(params.clone()));
+    while let Some(fetching) = next.take() {
+        let page = fetching
             .await
+            .map_err(|e| ListError {
+                kind,
+                source: kube::Error::Service(Box::new(e)),
+            })?
             .map_err(|source| ListError { kind, source })?;
-        items.extend(page.items);
-        match page.metadata.continue_ {
-            Some(token) if !token.is_empty() => params = params.continue_token(&token),
-            _ => return Ok(items),
+        if let Some(token) = page.metadata.continue_.as_deref().filter(|t| !t.is_empty()) {
+            next = Some(fetch(params.clone().continue_token(token)));
         }
+        each(page.items);
     }
+    Ok(())
 }
 
 fn project<A, S>(
