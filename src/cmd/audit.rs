@@ -74,7 +74,7 @@ pub fn run(args: &AuditArgs) -> ExitCode {
         }
     };
     let now = args.at.unwrap_or_else(Timestamp::now);
-    let coverage = evaluate(&inventory, Settings::default(), now);
+    let coverage = evaluate(inventory, Settings::default(), now);
     let options = AuditOptions {
         node_shutdown_grace: args.node_shutdown_grace,
     };

@@ -85,7 +85,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     };
     if !args.source.is_live() {
         return match args.source.read_files() {
-            Ok(inventory) => show(&report(args, &inventory, settings), args.output),
+            Ok(inventory) => show(&report(args, inventory, settings), args.output),
             Err(message) => fail(&message),
         };
     }
@@ -116,7 +116,7 @@ async fn live(args: &CheckArgs, settings: Settings) -> Result<ExitCode, String> 
             // Home and clear: the report replaces the previous one in place.
             print!("\x1b[H\x1b[2J");
         }
-        let code = show(&report(args, &inventory, settings.clone()), args.output);
+        let code = show(&report(args, inventory, settings.clone()), args.output);
         if !args.watch {
             return Ok(code);
         }
@@ -142,9 +142,11 @@ fn grace_settings(grace: &[String]) -> Result<Settings, String> {
 }
 
 /// The report of an inventory at `--at` (or now), narrowed by the filters.
-fn report(args: &CheckArgs, inventory: &Inventory, settings: Settings) -> Report {
+fn report(args: &CheckArgs, inventory: Inventory, settings: Settings) -> Report {
     let now = args.at.unwrap_or_else(Timestamp::now);
-    let mut report = Report::build(&evaluate(inventory, settings, now), inventory, now);
+    let (nodes, skipped) = (inventory.nodes.len(), inventory.skipped.clone());
+    let coverage = evaluate(inventory, settings, now);
+    let mut report = Report::build(&coverage, nodes, skipped, now);
     let (namespace, name) = match args.daemonset.as_deref().map(|d| d.split_once('/')) {
         Some(Some((namespace, name))) => (Some(namespace), Some(name)),
         Some(None) => (args.namespace.as_deref(), args.daemonset.as_deref()),
@@ -177,17 +179,18 @@ fn show(report: &Report, output: OutputFormat) -> ExitCode {
 }
 
 /// Builds the coverage model of an inventory at one moment.
-pub(super) fn evaluate(inventory: &Inventory, settings: Settings, now: Timestamp) -> Coverage {
+pub(super) fn evaluate(inventory: Inventory, settings: Settings, now: Timestamp) -> Coverage {
+    // Moved in, not cloned: a 5,000-node cluster's 63,000 pods would otherwise be copied once.
     let mut coverage = Coverage::new(settings);
-    for ds in &inventory.daemonsets {
-        coverage.apply_daemonset(ds.clone(), now);
+    for ds in inventory.daemonsets {
+        coverage.apply_daemonset(ds, now);
     }
-    for node in &inventory.nodes {
-        coverage.apply_node(node.clone(), now);
+    for node in inventory.nodes {
+        coverage.apply_node(node, now);
     }
-    for pod in &inventory.pods {
+    for pod in inventory.pods {
         if pod.owner.is_some() {
-            coverage.apply_pod(pod.clone(), now);
+            coverage.apply_pod(pod, now);
         }
     }
     coverage.take_transitions();

@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::base::{Timestamp, human};
-use crate::cluster::Inventory;
 use crate::cmd::table::{cell, table};
 use crate::coverage::{Coverage, DaemonSetRow, GapView, daemonset_rows, differences};
 
@@ -31,16 +30,21 @@ pub struct Report {
 
 impl Report {
     /// Builds the report of a model.
-    pub fn build(coverage: &Coverage, inventory: &Inventory, now: Timestamp) -> Self {
+    pub fn build(
+        coverage: &Coverage,
+        nodes: usize,
+        skipped: BTreeMap<String, usize>,
+        now: Timestamp,
+    ) -> Self {
         let gaps = coverage.gaps(now);
         let (daemonsets, warnings) = daemonset_rows(coverage, &gaps);
         Self {
             evaluated_at: now,
-            nodes: inventory.nodes.len(),
+            nodes,
             daemon_pods: coverage.sizes().3,
             daemonsets,
             gaps,
-            skipped: inventory.skipped.clone(),
+            skipped,
             warnings,
         }
     }
