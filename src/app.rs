@@ -111,9 +111,13 @@ pub async fn run(
         Some(sender) => (Some(sender), None, None),
         None if settings.notify.receivers.is_empty() => (None, None, None),
         None => {
-            let (handle, delivery) =
-                Dispatcher::start(&settings.notify, notify_metrics, clock.clone())
-                    .context("cannot start the notification dispatcher")?;
+            let (handle, delivery) = Dispatcher::start_gated(
+                &settings.notify,
+                notify_metrics,
+                clock.clone(),
+                leadership.clone(),
+            )
+            .context("cannot start the notification dispatcher")?;
             tracing::info!(receivers = ?handle.receivers(), "delivering notifications");
             (
                 Some(handle.sender()),
