@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 use tracing::Instrument;
 
 use crate::alert::{AlertEngine, SharedEngine};
 use crate::base::Clock;
-use crate::cluster::{Resource, WatchEvent, run_watch};
+use crate::cluster::{Elector, Leadership, Resource, WatchEvent, run_watch};
 use crate::coverage::Transition;
-use crate::metrics::Metrics;
+use crate::metrics::{LeaderCollector, Metrics};
 use crate::model::{Model, SharedModel};
 use crate::notification::Notification;
 use crate::notify::{Dispatcher, DispatcherHandle, NotifyMetrics};
@@ -91,10 +91,19 @@ pub async fn run(
         settings.metrics.full_matrix,
     );
     let notify_metrics = NotifyMetrics::register(metrics.registry_mut());
-    let executor = Executor::new(
+    let (elector, leadership) = election(&settings, &client, &clock)?;
+    metrics
+        .registry_mut()
+        .register_collector(Box::new(LeaderCollector {
+            leadership: leadership.clone(),
+        }));
+    let mut executor = Executor::new(
         settings.reconcile.clone(),
         ReconcileMetrics::register(metrics.registry_mut()),
     );
+    if let Some(leadership) = &leadership {
+        executor = executor.with_leadership(leadership.clone());
+    }
     let reconcile = executor.handle();
     let metrics = Arc::new(metrics);
     // The dispatcher owns the receivers; it runs when the settings name any.
@@ -102,9 +111,13 @@ pub async fn run(
         Some(sender) => (Some(sender), None, None),
         None if settings.notify.receivers.is_empty() => (None, None, None),
         None => {
-            let (handle, delivery) =
-                Dispatcher::start(&settings.notify, notify_metrics, clock.clone())
-                    .context("cannot start the notification dispatcher")?;
+            let (handle, delivery) = Dispatcher::start_gated(
+                &settings.notify,
+                notify_metrics,
+                clock.clone(),
+                leadership.clone(),
+            )
+            .context("cannot start the notification dispatcher")?;
             tracing::info!(receivers = ?handle.receivers(), "delivering notifications");
             (
                 Some(handle.sender()),
@@ -145,6 +158,7 @@ pub async fn run(
                 alerts: alerts.clone(),
                 reconcile: reconcile.clone(),
                 model_file: model_file.take(),
+                leadership: leadership.clone(),
             },
         )
         .instrument(tracing::info_span!("model")),
@@ -155,6 +169,18 @@ pub async fn run(
             .run(model.clone(), clock.clone(), client.clone())
             .instrument(tracing::info_span!("reconcile")),
     );
+    let elector = tokio::spawn(async move {
+        match elector {
+            Some(elector) => {
+                elector
+                    .run()
+                    .instrument(tracing::info_span!("leader"))
+                    .await
+            }
+            // Without ha.enabled there is nothing to elect: this task never ends.
+            None => std::future::pending().await,
+        }
+    });
     let addr = listener.local_addr().context("listener address")?;
     // Read again here (validate() read it too) so that the token lives only in the server.
     let access = settings.server.auth.access()?;
@@ -168,6 +194,7 @@ pub async fn run(
         reconcile,
         access,
         limits: limits.clone(),
+        leadership,
     });
     let server = tokio::spawn(
         async move { serve(listener, app, &limits).await }
@@ -188,6 +215,7 @@ pub async fn run(
         Some(done) = watchers.join_next() => Err(anyhow::anyhow!("a watcher stopped: {done:?}")),
         done = model_task => Err(anyhow::anyhow!("the model task stopped: {done:?}")),
         done = reconciler => Err(anyhow::anyhow!("the reconcile executor stopped: {done:?}")),
+        done = elector => Err(anyhow::anyhow!("the leader election stopped: {done:?}")),
         done = server => match done {
             Ok(Ok(())) => Err(anyhow::anyhow!("the HTTP server stopped")),
             Ok(Err(error)) => Err(anyhow::Error::new(error).context("the HTTP server failed")),
@@ -206,6 +234,28 @@ pub async fn run(
     outcome
 }
 
+/// The leader election of `ha.enabled` and its channel; `(None, None)` without it, and no
+/// Lease is ever touched. Fails, naming `ha.namespace`, when the Lease's namespace is unknown.
+fn election(
+    settings: &Settings,
+    client: &kube::Client,
+    clock: &Arc<dyn Clock>,
+) -> anyhow::Result<(Option<Elector>, Option<watch::Receiver<Leadership>>)> {
+    let ha = &settings.ha;
+    if !ha.enabled {
+        return Ok((None, None));
+    }
+    let namespace = ha.resolve_namespace()?;
+    let (elector, leadership) = Elector::new(
+        client.clone(),
+        ha,
+        &namespace,
+        ha.own_identity(),
+        clock.clone(),
+    );
+    Ok((Some(elector), Some(leadership)))
+}
+
 /// What the model task feeds besides the model.
 struct Outputs {
     transitions: Option<broadcast::Sender<Transition>>,
@@ -217,6 +267,8 @@ struct Outputs {
     reconcile: ReconcileHandle,
     /// Where the model's clocks and incidents are saved, if there is a state directory.
     model_file: Option<ModelFile>,
+    /// The leader election's state (`ha.enabled`): only the leader hands notifications over.
+    leadership: Option<watch::Receiver<Leadership>>,
 }
 
 /// Owns the writes to the model: applies watch events in batches, ticks the clock, evaluates the
@@ -234,7 +286,10 @@ async fn model_task(
     let mut batch = Vec::with_capacity(WATCH_EVENT_QUEUE);
     // Until every watch has listed once, transitions only reflect the order of the lists.
     let mut synced_once = false;
-    hand_over_pending(&outputs).await;
+    let mut leading = outputs.leading();
+    if leading {
+        hand_over_pending(&outputs).await;
+    }
     loop {
         let ticked = tokio::select! {
             received = events.recv_many(&mut batch, WATCH_EVENT_QUEUE) => {
@@ -272,7 +327,11 @@ async fn model_task(
             let notifications = match (ticked, outputs.alerts.lock()) {
                 (true, Ok(mut engine)) => {
                     engine.release_held(&|n: &Notification| outputs.held(n));
-                    engine.evaluate_with_advice(&model, now, &advice)
+                    let decided = engine.evaluate_with_advice(&model, now, &advice);
+                    if !leading {
+                        engine.coalesce_pending();
+                    }
+                    decided
                 }
                 _ => Vec::new(),
             };
@@ -291,21 +350,56 @@ async fn model_task(
                 let _ = sender.send(t);
             }
         }
-        for notification in notifications {
-            tracing::info!(
-                receiver = notification.receiver.as_str(),
-                group = notification.group_key.as_str(),
-                status = ?notification.status,
-                alerts = notification.alerts.len(),
-                id = notification.id(),
-                "notification decided"
+        deliver(&outputs, notifications, &mut leading).await;
+    }
+}
+
+/// Hands this tick's notifications over, if this replica leads (always, without `ha.enabled`).
+/// A replica that has just become leader hands over everything pending instead.
+async fn deliver(outputs: &Outputs, notifications: Vec<Notification>, leading: &mut bool) {
+    let was_leading = std::mem::replace(leading, outputs.leading());
+    if !*leading {
+        // A follower decides as the leader does, and keeps what it decided pending in the
+        // alert state, coalesced per group; it hands that over on taking over, never before.
+        if !notifications.is_empty() {
+            tracing::debug!(
+                count = notifications.len(),
+                "not the leader; notifications kept pending"
             );
-            outputs.hand_over(notification).await;
         }
+        return;
+    }
+    if !was_leading {
+        // Everything decided so far, this tick's decisions included, is pending.
+        tracing::info!("leading now: handing over the pending notifications");
+        hand_over_pending(outputs).await;
+        return;
+    }
+    for notification in notifications {
+        if !outputs.leading() {
+            // Leadership ended meanwhile: the rest stays pending for the next term.
+            break;
+        }
+        tracing::info!(
+            receiver = notification.receiver.as_str(),
+            group = notification.group_key.as_str(),
+            status = ?notification.status,
+            alerts = notification.alerts.len(),
+            id = notification.id(),
+            "notification decided"
+        );
+        outputs.hand_over(notification).await;
     }
 }
 
 impl Outputs {
+    /// Whether this replica may hand notifications over: always, without `ha.enabled`.
+    fn leading(&self) -> bool {
+        self.leadership
+            .as_ref()
+            .is_none_or(|leadership| leadership.borrow().leading)
+    }
+
     /// Whether what was handed over is held where a crash cannot lose it, so that the engine may
     /// let go of it.
     fn held(&self, notification: &Notification) -> bool {

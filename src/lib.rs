@@ -19,7 +19,8 @@
 //!  model/        the model task's state: coverage + watch health + incidents
 //!  coverage/     placement (the controller's NodeShouldRunDaemonPod), one cell per
 //!                (DaemonSet, node), grace, counts; incremental, pure, clock injected
-//!  cluster/      slim objects projected at the edge, watch events, dumps, the kube client
+//!  cluster/      slim objects projected at the edge, watch events, dumps, the kube client,
+//!                leader election over a Lease (only the leader notifies and reconciles)
 //!  base/         time, durations, the clock, the settings error; no project dependencies
 //! ```
 //!

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::alert::AlertSettings;
 pub use crate::base::SettingsError;
-use crate::cluster::{KubeSettings, PodSettings, WatchSettings};
+use crate::cluster::{HaSettings, KubeSettings, PodSettings, WatchSettings};
 use crate::coverage::CoverageSettings;
 use crate::metrics::MetricsSettings;
 use crate::notify::NotifySettings;
@@ -45,6 +45,8 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// The reconcile plan and its executor.
     pub reconcile: ReconcileSettings,
+    /// High availability: leader election over a Lease.
+    pub ha: HaSettings,
 }
 
 /// Log format.
@@ -128,6 +130,7 @@ impl Settings {
         self.kube.validate()?;
         self.server.validate()?;
         self.watch.validate()?;
+        self.ha.validate()?;
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return Err(SettingsError::invalid("log.level", e.to_string()));
         }

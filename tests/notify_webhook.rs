@@ -383,3 +383,41 @@ async fn a_notification_handed_over_again_goes_out_once_also_after_a_restart() {
     assert_eq!(requests.len(), 1, "sent once");
     assert_eq!(requests[0].headers["idempotency-key"], page.id());
 }
+
+#[tokio::test]
+async fn a_follower_sends_nothing_until_it_leads_and_a_leader_stops_sending_when_it_steps_down() {
+    let server = TestReceiver::start(Script::default()).await;
+    let s = settings(
+        json!({"retry": fast_retry(), "receivers": [{"name": "ops", "webhook": {
+            "url": server.url("/hook")
+        }}]}),
+    );
+    let (leader, leadership) = tokio::sync::watch::channel(dsguard::cluster::Leadership {
+        identity: "dsguard-b".into(),
+        leading: false,
+        holder: Some("dsguard-a".into()),
+    });
+    let metrics = NotifyMetrics::default();
+    let (handle, run) =
+        Dispatcher::start_gated(&s, metrics.clone(), Arc::new(SystemClock), Some(leadership))
+            .unwrap();
+    let _run = tokio::spawn(run);
+    let page = stranded("ops", "worker-2", &["fluentd"], Status::Firing);
+    handle.sender().send(page).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(server.count(), 0, "a follower does not send");
+    leader.send_modify(|l| l.leading = true);
+    wait_until("delivered by the leader", DEADLINE, || {
+        metrics.count("ops", Outcome::Delivered) == 1
+    })
+    .await;
+    leader.send_modify(|l| l.leading = false);
+    let other = stranded("ops", "worker-3", &["fluentd"], Status::Firing);
+    handle.sender().send(other).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        server.count(),
+        1,
+        "a leader that stepped down sends nothing more"
+    );
+}

@@ -407,3 +407,66 @@ async fn two_hundred_stuck_pods_wait_while_blind_then_go_at_the_rate_limit() {
     );
     harness.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_plans_the_force_delete_and_only_the_leader_executes_it() {
+    let harness = Harness::start(scenario_file("reconcile-stuck.yaml"), 20.0).await;
+    harness.until(Duration::from_secs(95)).await;
+    let (executor, metrics) = executor(Mode::Enforce);
+    let (leader, leadership) = tokio::sync::watch::channel(dsguard::cluster::Leadership {
+        identity: "dsguard-b".into(),
+        leading: false,
+        holder: Some("dsguard-a".into()),
+    });
+    let mut executor = executor.with_leadership(leadership);
+    let handle = executor.handle();
+    let action = eventually(
+        Duration::from_secs(10),
+        "the stuck pod in the follower's plan",
+        async || {
+            let report = executor
+                .run_once(&harness.model, harness.clock.as_ref(), &harness.client)
+                .await;
+            assert!(report.executed.is_empty() && report.reported.is_empty());
+            handle.latest().plan.and_then(|plan| {
+                plan.actions
+                    .into_iter()
+                    .find(|a| a.kind == ActionKind::DeleteStuckPod && a.executable)
+            })
+        },
+    )
+    .await;
+    let pod = action.pod.clone().unwrap();
+    for _ in 0..5 {
+        let report = executor
+            .run_once(&harness.model, harness.clock.as_ref(), &harness.client)
+            .await;
+        assert!(report.executed.is_empty(), "a follower executes nothing");
+    }
+    assert_eq!(
+        metrics.get(ActionKind::DeleteStuckPod, Outcome::Executed),
+        0
+    );
+    assert!(harness.pod_exists(&pod).await);
+
+    leader.send_modify(|l| l.leading = true);
+    eventually(
+        Duration::from_secs(10),
+        "the leader's force delete",
+        async || {
+            let report = executor
+                .run_once(&harness.model, harness.clock.as_ref(), &harness.client)
+                .await;
+            report
+                .executed
+                .into_iter()
+                .find(|(a, o)| a.kind == ActionKind::DeleteStuckPod && *o == Outcome::Executed)
+        },
+    )
+    .await;
+    assert_eq!(
+        metrics.get(ActionKind::DeleteStuckPod, Outcome::Executed),
+        1
+    );
+    harness.stop().await;
+}

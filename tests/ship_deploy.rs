@@ -171,11 +171,27 @@ fn ha_overlay_runs_two_replicas_with_leases_in_its_own_namespace_only() {
             ("Role", "coordination.k8s.io", "leases"),
             "{verb}"
         );
+        assert!(
+            ["get", "create", "update"].contains(&verb.as_str()),
+            "the leader election Role grants {verb}: nothing beyond get, create, update"
+        );
     }
     let role = one(&objects, "Role");
     assert_eq!(role["metadata"]["namespace"].as_str(), Some("dsguard"));
     let deployment = one(&objects, "Deployment");
     assert_eq!(deployment["spec"]["replicas"].as_u64(), Some(2));
+    let env = &deployment["spec"]["template"]["spec"]["containers"][0]["env"];
+    let env: Vec<&Value> = env.as_sequence().unwrap().iter().collect();
+    assert!(
+        env.iter()
+            .any(|e| e["name"] == "DSGUARD__HA__ENABLED" && e["value"] == "true"),
+        "the ha overlay turns leader election on"
+    );
+    assert!(
+        env.iter().any(|e| e["name"] == "POD_NAME"
+            && e["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"),
+        "each replica names itself in the Lease by its pod name"
+    );
     let pdb = one(&objects, "PodDisruptionBudget");
     assert_eq!(pdb["spec"]["minAvailable"].as_u64(), Some(1));
     assert!(pdb["spec"]["maxUnavailable"].is_null());
@@ -328,6 +344,7 @@ fn deployment_is_locked_down_with_probes_resources_and_a_state_volume() {
         let loaded = dsguard::settings::Settings::load_with_env(Some(&path), env)
             .unwrap_or_else(|e| panic!("{overlay}: the ConfigMap's settings do not load: {e}"));
         assert_eq!(loaded.server.listen.port(), 8080);
+        assert_eq!(loaded.ha.enabled, overlay == "ha", "{overlay}: ha.enabled");
         let service = one(&objects, "Service");
         assert_eq!(service["spec"]["ports"][0]["targetPort"], port["name"]);
         assert_eq!(

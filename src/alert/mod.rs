@@ -197,6 +197,30 @@ impl AlertEngine {
         self.state.pending.len()
     }
 
+    /// Keeps of the pending notifications only the latest per receiver and group, the state a
+    /// receiver would end in; returns how many are left. A follower (`ha.enabled`) hands
+    /// nothing over, so without this its pending list would grow for as long as it follows.
+    pub fn coalesce_pending(&mut self) -> usize {
+        let before = self.state.pending.len();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut kept: Vec<Notification> = Vec::with_capacity(before);
+        for notification in self.state.pending.drain(..).rev() {
+            let key = (
+                notification.receiver.clone(),
+                notification.group_key.clone(),
+            );
+            if seen.insert(key) {
+                kept.push(notification);
+            }
+        }
+        kept.reverse();
+        self.state.pending = kept;
+        if self.state.pending.len() != before {
+            self.save();
+        }
+        self.state.pending.len()
+    }
+
     /// Puts every firing, unsilenced alert into its groups.
     fn group_firing(&mut self, now: Timestamp) {
         let mut defaults = default_destination();

@@ -11,6 +11,8 @@ pub mod build;
 mod client;
 mod daemonset;
 mod dump;
+mod leader;
+mod lease;
 mod list;
 mod node;
 mod pod;
@@ -29,6 +31,11 @@ pub use daemonset::{
     ControllerStatus, DaemonSetInfo, PlacementSpec, Share, TemplateFacts, UpdateStrategy,
 };
 pub use dump::{DEFAULT_MAX_INPUT_BYTES, InputError, Inventory};
+pub use leader::{
+    Change, Election, HaSettings, Leadership, LeaseRecord, SERVICE_ACCOUNT_NAMESPACE, Step,
+    next_step, record_to_write,
+};
+pub use lease::{Elector, LeaseError};
 pub use list::{LIST_PAGE, ListError, list_inventory};
 pub use node::{
     ANNOTATION_MAINTENANCE, Allocatable, NodeHealth, NodeInfo, TAINT_AUTOSCALER_DELETE,

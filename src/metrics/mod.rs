@@ -9,10 +9,12 @@ mod alerts;
 mod audit;
 mod coverage;
 mod health;
+mod leader;
 mod text;
 
 use std::sync::Arc;
 
+pub use leader::LeaderCollector;
 pub use text::{PROMETHEUS_TEXT, from_openmetrics};
 
 use prometheus_client::encoding::text::encode;

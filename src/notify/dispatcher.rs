@@ -14,6 +14,11 @@
 //! When the engine drops its sender, each worker gives every queued notification one more
 //! attempt (no waiting for retries), for at most [`DRAIN_DEADLINE`]; what is left stays in the
 //! outbox for the next start, or, without a state directory, is counted as `lost`.
+//!
+//! With leader election (`ha.enabled`, [`Dispatcher::start_gated`]) a worker sends only while
+//! its replica leads: a leader that steps down with notifications in its outbox or in retry
+//! stops sending at once and keeps them until it leads again or stops, so that two replicas
+//! never deliver at the same time.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -21,7 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use backon::BackoffBuilder;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::config::NotifySettings;
@@ -31,6 +36,7 @@ use super::receiver::Receiver;
 use super::store::{self, Decision, Delivered, LogUpdate, Queued, Store};
 use super::{Notification, Status};
 use crate::base::Clock;
+use crate::cluster::Leadership;
 
 /// Capacity of the channel from the engine. The engine sends at most one notification per group
 /// and receiver per evaluation; a zone outage on a large cluster (a hundred failed nodes, each
@@ -72,11 +78,29 @@ struct Shared {
     retry: RetryPolicy,
     shutdown: CancellationToken,
     depth: Mutex<HashMap<String, usize>>,
+    /// The leader election's state; `None`: always send.
+    leadership: Option<watch::Receiver<Leadership>>,
 }
 
 impl Shared {
     fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until this replica leads (at once without leader election); `false` when the
+    /// dispatcher stops first, or the election has ended.
+    async fn leading(&self) -> bool {
+        let Some(mut leadership) = self.leadership.clone() else {
+            return true;
+        };
+        if leadership.borrow().leading {
+            return true;
+        }
+        tracing::info!("not the leader: delivery paused");
+        tokio::select! {
+            led = leadership.wait_for(|l| l.leading) => led.is_ok(),
+            () = self.shutdown.cancelled() => false,
+        }
     }
 
     fn add_depth(&self, receiver: &str, delta: isize) {
@@ -132,6 +156,16 @@ impl Dispatcher {
         metrics: NotifyMetrics,
         clock: Arc<dyn Clock>,
     ) -> Result<(DispatcherHandle, impl Future<Output = ()> + Send + 'static), NotifyError> {
+        Self::start_gated(settings, metrics, clock, None)
+    }
+
+    /// [`Dispatcher::start`], sending only while `leadership` says this replica leads.
+    pub fn start_gated(
+        settings: &NotifySettings,
+        metrics: NotifyMetrics,
+        clock: Arc<dyn Clock>,
+        leadership: Option<watch::Receiver<Leadership>>,
+    ) -> Result<(DispatcherHandle, impl Future<Output = ()> + Send + 'static), NotifyError> {
         let receivers = settings
             .receivers
             .iter()
@@ -149,6 +183,7 @@ impl Dispatcher {
             },
             shutdown: CancellationToken::new(),
             depth: Mutex::new(HashMap::new()),
+            leadership,
         });
         let mut dispatcher = Dispatcher {
             shared: shared.clone(),
@@ -359,6 +394,9 @@ impl Worker {
                 self.finish(queued, update, outcome);
                 return Flow::Continue;
             }
+            if !self.shared.leading().await {
+                return Flow::Stop;
+            }
             attempt += 1;
             let error = match self.receiver.send(n, now).await {
                 Ok(()) => {
@@ -430,7 +468,13 @@ impl Worker {
     /// Re-posts the firing alerts of every group (Alertmanager).
     async fn resend(&self) {
         let alerts = self.shared.store().firing_alerts(&self.receiver.name);
-        if alerts.is_empty() {
+        if alerts.is_empty()
+            || self
+                .shared
+                .leadership
+                .as_ref()
+                .is_some_and(|l| !l.borrow().leading)
+        {
             return;
         }
         let now = self.shared.clock.now();

@@ -6,6 +6,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use tokio::sync::watch;
+
 use super::action::{Action, Plan};
 use super::decide::{Decider, Decision, Outcome};
 use super::io::{self, ReconcileError};
@@ -13,6 +15,7 @@ use super::metrics::ReconcileMetrics;
 use super::plan::{DaemonSetAnnotations, plan};
 use super::{Mode, ReconcileSettings};
 use crate::base::{Clock, Timestamp};
+use crate::cluster::Leadership;
 use crate::model::SharedModel;
 
 /// The latest plan, shared with the HTTP API.
@@ -51,6 +54,8 @@ pub struct Executor {
     handle: ReconcileHandle,
     decider: Decider,
     annotations: Option<DaemonSetAnnotations>,
+    /// The leader election's state: only the acting leader executes. `None`: always act.
+    leadership: Option<watch::Receiver<Leadership>>,
 }
 
 /// What one run did, for tests and logs.
@@ -73,7 +78,21 @@ impl Executor {
             metrics,
             handle: ReconcileHandle::default(),
             annotations: None,
+            leadership: None,
         }
+    }
+
+    /// Executes only while `leadership` says this replica leads (`ha.enabled`); a follower
+    /// still plans and publishes its plan.
+    pub fn with_leadership(mut self, leadership: watch::Receiver<Leadership>) -> Self {
+        self.leadership = Some(leadership);
+        self
+    }
+
+    fn leading(&self) -> bool {
+        self.leadership
+            .as_ref()
+            .is_none_or(|leadership| leadership.borrow().leading)
     }
 
     /// The handle the HTTP API reads the latest plan from.
@@ -125,22 +144,34 @@ impl Executor {
         for error in &plan.annotation_errors {
             tracing::warn!(%error, "bad opt-out annotation");
         }
+        let mut report = RunReport {
+            planned: plan.actions.len(),
+            ..RunReport::default()
+        };
+        if !self.leading() {
+            // The leader decides and executes; two executors would race for every pod.
+            tracing::debug!(planned = report.planned, "not the leader; nothing executed");
+            self.handle.publish(Latest {
+                mode: self.settings.mode,
+                plan: Some(plan),
+                blind,
+            });
+            return report;
+        }
         let decisions = self.decider.decide(&plan, blind.is_some(), now);
         self.handle.publish(Latest {
             mode: self.settings.mode,
             plan: Some(plan.clone()),
             blind,
         });
-        let mut report = RunReport {
-            planned: plan.actions.len(),
-            ..RunReport::default()
-        };
         for decision in decisions {
             match decision {
                 Decision::Report(action, outcome) => {
                     self.report(client, &action, outcome, now).await;
                     report.reported.push((action, outcome));
                 }
+                // Leadership may end during a run: each execution checks it again.
+                Decision::Execute(_) if !self.leading() => break,
                 Decision::Execute(action) => {
                     let outcome = self.execute(client, model, clock, &action, slack).await;
                     report.executed.push((action, outcome));

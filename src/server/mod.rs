@@ -72,6 +72,8 @@ pub struct AppState {
     pub access: Access,
     /// The request timeout and body size.
     pub limits: HttpLimits,
+    /// The leader election's state; `None` without `ha.enabled`.
+    pub leadership: Option<tokio::sync::watch::Receiver<crate::cluster::Leadership>>,
 }
 
 impl axum::extract::FromRef<AppState> for crate::reconcile::ReconcileHandle {
@@ -152,14 +154,18 @@ async fn readyz(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> Result<Response, ApiError> {
     let model = state.model.lock().map_err(|_| ApiError::Internal)?;
-    Ok(match model.blindness() {
-        None => (StatusCode::OK, axum::Json(json!({"ready": true}))).into_response(),
+    let (code, mut body) = match model.blindness() {
+        None => (StatusCode::OK, json!({"ready": true})),
         Some(blind) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(json!({"ready": false, "blind_since": blind.since, "reason": blind.reason})),
-        )
-            .into_response(),
-    })
+            json!({"ready": false, "blind_since": blind.since, "reason": blind.reason}),
+        ),
+    };
+    // A follower is ready too: it watches and serves; only its role differs.
+    if let Some(leadership) = &state.leadership {
+        body["leader"] = json!(*leadership.borrow());
+    }
+    Ok((code, axum::Json(body)).into_response())
 }
 
 /// An API error: a status code and a JSON body `{"error": "..."}` that never carries internals.

@@ -109,6 +109,7 @@ fn app_state(model: Model, now: Timestamp) -> AppState {
         reconcile,
         access: Access::new(Some(Token::new(TOKEN)), false),
         limits: HttpLimits::default(),
+        leadership: None,
     }
 }
 
@@ -319,6 +320,32 @@ async fn readyz_says_why_dsguard_is_blind() {
     );
     let (status, body) = call(state(false), Method::GET, "/healthz").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ok\n"));
+}
+
+#[tokio::test]
+async fn readyz_names_the_lease_holder_when_leader_election_is_on() {
+    let leadership = crate::cluster::Leadership {
+        identity: "dsguard-b".into(),
+        leading: false,
+        holder: Some("dsguard-a".into()),
+    };
+    let (_sender, receiver) = tokio::sync::watch::channel(leadership);
+    let follower = AppState {
+        leadership: Some(receiver),
+        ..state(true)
+    };
+    let (status, body) = get_json(follower, "/readyz").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a follower is ready: it watches and serves"
+    );
+    assert_eq!(
+        body["leader"],
+        json!({"identity": "dsguard-b", "leading": false, "holder": "dsguard-a"})
+    );
+    let (_, body) = get_json(state(true), "/readyz").await;
+    assert!(body.get("leader").is_none(), "no election, no leader field");
 }
 
 #[tokio::test]

@@ -17,6 +17,8 @@ pub enum Kind {
     Namespace,
     /// `v1` Event.
     Event,
+    /// `v1` ConfigMap.
+    ConfigMap,
     /// `apps/v1` DaemonSet.
     DaemonSet,
     /// `apps/v1` ControllerRevision.
@@ -49,7 +51,8 @@ pub struct KindInfo {
 }
 
 /// All kinds, in discovery order.
-pub const ALL: [Kind; 7] = [
+pub const ALL: [Kind; 8] = [
+    Kind::ConfigMap,
     Kind::Event,
     Kind::Namespace,
     Kind::Node,
@@ -67,6 +70,7 @@ impl Kind {
             Kind::Pod => &POD,
             Kind::Namespace => &NAMESPACE,
             Kind::Event => &EVENT,
+            Kind::ConfigMap => &CONFIG_MAP,
             Kind::DaemonSet => &DAEMONSET,
             Kind::ControllerRevision => &CONTROLLER_REVISION,
             Kind::Lease => &LEASE,
@@ -77,6 +81,17 @@ impl Kind {
     pub fn from_plural(group: &str, plural: &str) -> Option<Kind> {
         ALL.into_iter()
             .find(|kind| kind.info().group == group && kind.info().plural == plural)
+    }
+
+    /// The resource as the real server names it in messages: the plural, qualified by the
+    /// group outside the core group (`nodes`, `leases.coordination.k8s.io`).
+    pub fn qualified_resource(self) -> String {
+        let info = self.info();
+        if info.group.is_empty() {
+            info.plural.to_string()
+        } else {
+            format!("{}.{}", info.plural, info.group)
+        }
     }
 
     /// The list kind, e.g. `PodList`.
@@ -127,6 +142,17 @@ const EVENT: KindInfo = KindInfo {
     namespaced: true,
     short_names: &["ev"],
     storage_version_hash: "r2yiGXH7wu8=",
+    has_status: false,
+};
+const CONFIG_MAP: KindInfo = KindInfo {
+    kind: "ConfigMap",
+    plural: "configmaps",
+    singular: "configmap",
+    group: "",
+    api_version: "v1",
+    namespaced: true,
+    short_names: &["cm"],
+    storage_version_hash: "qFsyl6wFWjQ=",
     has_status: false,
 };
 const DAEMONSET: KindInfo = KindInfo {

@@ -21,20 +21,25 @@ pub enum ApiError {
         name: String,
     },
     /// 409 on create: the name is taken.
-    #[error("{plural} \"{name}\" already exists")]
+    #[error("{} \"{name}\" already exists", qualified(.plural, .group))]
     AlreadyExists {
         /// Resource plural.
         plural: String,
+        /// API group; empty for the core group.
+        group: String,
         /// Object name.
         name: String,
     },
     /// 409 on update: the caller's `resourceVersion` is stale.
     #[error(
-        "Operation cannot be fulfilled on {plural} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
+        "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+        qualified(.plural, .group)
     )]
     Conflict {
         /// Resource plural.
         plural: String,
+        /// API group; empty for the core group.
+        group: String,
         /// Object name.
         name: String,
     },
@@ -59,6 +64,15 @@ pub enum ApiError {
     /// 503: an injected fault.
     #[error("{0}")]
     ServiceUnavailable(String),
+}
+
+/// The resource as the real server writes it in messages: `nodes`, `leases.coordination.k8s.io`.
+fn qualified(plural: &str, group: &str) -> String {
+    if group.is_empty() {
+        plural.to_string()
+    } else {
+        format!("{plural}.{group}")
+    }
 }
 
 impl ApiError {
@@ -104,10 +118,25 @@ impl ApiError {
             "reason": self.reason(),
         });
         match self {
-            ApiError::NotFound { plural, name }
-            | ApiError::AlreadyExists { plural, name }
-            | ApiError::Conflict { plural, name } => {
+            ApiError::NotFound { plural, name } => {
                 status["details"] = json!({"name": name, "kind": plural});
+            }
+            ApiError::AlreadyExists {
+                plural,
+                group,
+                name,
+            }
+            | ApiError::Conflict {
+                plural,
+                group,
+                name,
+            } => {
+                // The real server names the group in `details` only outside the core group.
+                status["details"] = if group.is_empty() {
+                    json!({"name": name, "kind": plural})
+                } else {
+                    json!({"name": name, "group": group, "kind": plural})
+                };
             }
             ApiError::Internal(message) => {
                 status["details"] = json!({"causes": [{"message": message}]});

@@ -285,6 +285,7 @@ impl Store {
         if state.objects[&kind].contains_key(&key) {
             return Err(ApiError::AlreadyExists {
                 plural: info.plural.into(),
+                group: info.group.into(),
                 name,
             });
         }
@@ -310,6 +311,7 @@ impl Store {
         if !claimed.is_empty() && claimed != old.rv.to_string() {
             return Err(ApiError::Conflict {
                 plural: kind.info().plural.into(),
+                group: kind.info().group.into(),
                 name: key.1.clone(),
             });
         }

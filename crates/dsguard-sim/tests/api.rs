@@ -68,6 +68,7 @@ async fn discovery_answers_like_the_real_server() {
         "pods",
         "namespaces",
         "events",
+        "configmaps",
         "pods/status",
         "nodes/status",
     ] {

@@ -96,6 +96,7 @@ fn check_rv(target: &Target, current: &Value, claimed: &Value) -> Result<(), Api
     if !claimed.is_empty() && Some(claimed) != current["metadata"]["resourceVersion"].as_str() {
         return Err(ApiError::Conflict {
             plural: target.kind.info().plural.into(),
+            group: target.kind.info().group.into(),
             name: target.name.clone().unwrap_or_default(),
         });
     }
@@ -249,6 +250,7 @@ pub async fn delete(
     {
         return Err(ApiError::Conflict {
             plural: target.kind.info().plural.into(),
+            group: target.kind.info().group.into(),
             name: key.1,
         });
     }

@@ -20,6 +20,7 @@ fn not_found_status_matches_the_real_server_byte_for_byte() {
 fn conflict_status_names_the_object_like_the_real_server() {
     let error = ApiError::Conflict {
         plural: "nodes".into(),
+        group: String::new(),
         name: "w-1".into(),
     };
     let status = error.to_status();
@@ -29,4 +30,38 @@ fn conflict_status_names_the_object_like_the_real_server() {
     );
     assert_eq!(status["code"], 409);
     assert_eq!(status["reason"], "Conflict");
+}
+
+#[test]
+fn conflict_and_already_exists_on_a_grouped_resource_name_the_group_like_the_real_server() {
+    let conflict = ApiError::Conflict {
+        plural: "leases".into(),
+        group: "coordination.k8s.io".into(),
+        name: "dsguard".into(),
+    }
+    .to_status();
+    assert_eq!(
+        conflict["message"],
+        "Operation cannot be fulfilled on leases.coordination.k8s.io \"dsguard\": the object has been modified; please apply your changes to the latest version and try again"
+    );
+    assert_eq!(
+        conflict["details"],
+        json!({"name": "dsguard", "group": "coordination.k8s.io", "kind": "leases"})
+    );
+    let exists = ApiError::AlreadyExists {
+        plural: "configmaps".into(),
+        group: String::new(),
+        name: "dsguard-state".into(),
+    }
+    .to_status();
+    assert_eq!(
+        exists["message"],
+        "configmaps \"dsguard-state\" already exists"
+    );
+    assert_eq!(exists["reason"], "AlreadyExists");
+    assert_eq!(exists["code"], 409);
+    assert_eq!(
+        exists["details"],
+        json!({"name": "dsguard-state", "kind": "configmaps"})
+    );
 }

@@ -196,7 +196,7 @@ pub fn selectable_fields(kind: Kind) -> &'static [(&'static str, &'static str)] 
             ("reason", "/reason"),
             ("type", "/type"),
         ],
-        Kind::DaemonSet | Kind::ControllerRevision | Kind::Lease => &[],
+        Kind::DaemonSet | Kind::ControllerRevision | Kind::Lease | Kind::ConfigMap => &[],
     }
 }
 
