@@ -5,10 +5,9 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Killed, free_port, hook, seen, start_dsguard, wait_for, write_config};
+use common::{hook, seen, start_dsguard, start_sim_at_real_speed, wait_for, write_config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_incident_neither_repeats_nor_loses_a_notification() {
@@ -18,35 +17,13 @@ async fn kill_9_mid_incident_neither_repeats_nor_loses_a_notification() {
     std::fs::create_dir_all(dir.join("state")).unwrap();
     // worker-2 stops at 3 s (Unknown about 5 s later), comes back at 30 s. The simulator runs at
     // real speed: `dsguard run` reads the system clock, and the timestamps must agree.
-    std::fs::write(
-        dir.join("scenario.yaml"),
+    let (_sim, kubeconfig) = start_sim_at_real_speed(
+        &dir,
         "name: restart\ndescription: One node fails and recovers.\n\
          settings: { node_monitor_grace: 5s, node_status_interval: 1s, pod_start_delay: 1s, pod_ready_delay: 1s, duration: 600s }\n\
          nodes:\n  - { name: worker, count: 3 }\n\
          daemonsets:\n  - { name: agent, namespace: kube-system }\n\
          timeline:\n  - { at: 3s, fail_node: worker-2 }\n  - { at: 30s, recover_node: worker-2 }\n",
-    )
-    .unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    let _sim = Killed(
-        Command::new(env!("CARGO_BIN_EXE_dsguard"))
-            .args(["sim", "--speed", "1", "--scenario"])
-            .arg(dir.join("scenario.yaml"))
-            .args([
-                "--listen",
-                &format!("127.0.0.1:{}", free_port()),
-                "--kubeconfig-out",
-            ])
-            .arg(&kubeconfig)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the simulator runs"),
-    );
-    wait_for(
-        "the simulator's kubeconfig",
-        Duration::from_secs(20),
-        || kubeconfig.exists(),
     )
     .await;
 

@@ -4,10 +4,9 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Killed, free_port, hook, seen, start_dsguard, wait_for, write_config};
+use common::{hook, seen, start_dsguard, start_sim_at_real_speed, wait_for, write_config};
 
 /// The restart tests' settings plus an `ha` section naming this replica.
 fn write_ha_config(path: &std::path::Path, state_dir: &std::path::Path, hook: &str, id: &str) {
@@ -28,35 +27,13 @@ async fn two_replicas_page_once_for_a_failed_node() {
     // worker-2 stops at 8 s (after the election), comes back at 30 s; real speed, since
     // `dsguard run` reads the system clock.
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("scenario.yaml"),
+    let (_sim, kubeconfig) = start_sim_at_real_speed(
+        &dir,
         "name: ha\ndescription: One node fails and recovers, two dsguard replicas watch.\n\
          settings: { node_monitor_grace: 5s, node_status_interval: 1s, pod_start_delay: 1s, pod_ready_delay: 1s, duration: 600s }\n\
          nodes:\n  - { name: worker, count: 3 }\n\
          daemonsets:\n  - { name: agent, namespace: kube-system }\n\
          timeline:\n  - { at: 8s, fail_node: worker-2 }\n  - { at: 30s, recover_node: worker-2 }\n",
-    )
-    .unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    let _sim = Killed(
-        Command::new(env!("CARGO_BIN_EXE_dsguard"))
-            .args(["sim", "--speed", "1", "--scenario"])
-            .arg(dir.join("scenario.yaml"))
-            .args([
-                "--listen",
-                &format!("127.0.0.1:{}", free_port()),
-                "--kubeconfig-out",
-            ])
-            .arg(&kubeconfig)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the simulator runs"),
-    );
-    wait_for(
-        "the simulator's kubeconfig",
-        Duration::from_secs(20),
-        || kubeconfig.exists(),
     )
     .await;
     let (hook, received) = hook().await;

@@ -112,6 +112,35 @@ pub async fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bo
 }
 
 /// `dsguard run` on `config` against the cluster of `kubeconfig`, logging at `log` (a
+/// `dsguard sim` playing `scenario` (YAML, written to `dir/scenario.yaml`) at real speed, since
+/// `dsguard run` reads the system clock; returns the process and its kubeconfig once written.
+pub async fn start_sim_at_real_speed(dir: &Path, scenario: &str) -> (Killed, std::path::PathBuf) {
+    std::fs::write(dir.join("scenario.yaml"), scenario).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    let sim = Killed(
+        Command::new(env!("CARGO_BIN_EXE_dsguard"))
+            .args(["sim", "--speed", "1", "--scenario"])
+            .arg(dir.join("scenario.yaml"))
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{}", free_port()),
+                "--kubeconfig-out",
+            ])
+            .arg(&kubeconfig)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the simulator runs"),
+    );
+    wait_for(
+        "the simulator's kubeconfig",
+        Duration::from_secs(20),
+        || kubeconfig.exists(),
+    )
+    .await;
+    (sim, kubeconfig)
+}
+
 /// `DSGUARD__LOG__LEVEL` filter) to a piped stderr when asked, else at warn to the test's.
 pub fn start_dsguard(config: &Path, kubeconfig: &Path, log: Option<&str>) -> Killed {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dsguard"));
