@@ -4,7 +4,14 @@
 //! simulator (so both sides include one watch delivery); dsguard runs in-process through its real
 //! path: kube watcher, model task, alert engine, dispatcher, HTTP.
 //!
-//! Run: `cargo bench --bench alert_latency`. Prints the figures of several failures.
+//! Then the same with dsguard and the simulator each in its own process, over many failures at
+//! random moments (`alert_latency/process.rs`): p50 / p99 / max.
+//!
+//! Run: `cargo bench --bench alert_latency`. Prints its figures.
+
+#[path = "alert_latency/process.rs"]
+mod process;
+mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -45,7 +52,7 @@ fn settings(hook: &str) -> Settings {
     std::fs::write(
         &path,
         format!(
-            "coverage:\n  grace: {{ stranded: 0s }}\nalerting:\n  route: {{ receiver: hook, group_wait: 0s, group_interval: 0s }}\n\
+            "coverage:\n  grace: {{ stranded: 0s }}\nalerting:\n  route: {{ receiver: hook, group_wait: 0s, group_interval: 1s }}\n\
              notify:\n  receivers:\n    - {{ name: hook, webhook: {{ url: \"{hook}\" }} }}\n"
         ),
     )
@@ -157,4 +164,6 @@ async fn main() {
     let _ = dsguard.stop().await;
     observer.abort();
     sim.stop().await;
+    println!();
+    process::run().await;
 }
