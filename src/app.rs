@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use crate::alert::{AlertEngine, SharedEngine};
 use crate::base::Clock;
-use crate::cluster::{Elector, Leadership, Resource, run_watch};
+use crate::cluster::{ConfigMapStore, Elector, Leadership, Resource, run_watch};
 use crate::coverage::Transition;
 use crate::metrics::{LeaderCollector, Metrics};
 use crate::model::{Model, SharedModel};
@@ -26,9 +26,11 @@ use crate::settings::Settings;
 
 mod model_file;
 mod model_task;
+mod shared_state;
 
 use model_file::ModelFile;
 use model_task::{Outputs, model_task};
+pub use shared_state::{LeaderState, SILENCE_SYNC, merge_silences, sync_silences};
 
 /// Watch events queued between the watchers and the model. A relist of a 5,000-node cluster
 /// arrives as pages of 500 objects; 1,024 lets the watchers run a page ahead of the model
@@ -147,6 +149,7 @@ pub async fn run(
     }
     drop(events);
 
+    let (shared, silences) = shared_state(&settings, &client, &clock, &alerts, &dispatcher)?;
     let model_task = tokio::spawn(
         model_task(
             receiver,
@@ -161,6 +164,7 @@ pub async fn run(
                 reconcile: reconcile.clone(),
                 model_file: model_file.take(),
                 leadership: leadership.clone(),
+                shared,
             },
         )
         .instrument(tracing::info_span!("model")),
@@ -218,6 +222,7 @@ pub async fn run(
         done = model_task => Err(anyhow::anyhow!("the model task stopped: {done:?}")),
         done = reconciler => Err(anyhow::anyhow!("the reconcile executor stopped: {done:?}")),
         done = elector => Err(anyhow::anyhow!("the leader election stopped: {done:?}")),
+        done = silences => Err(anyhow::anyhow!("the silence sync stopped: {done:?}")),
         done = server => match done {
             Ok(Ok(())) => Err(anyhow::anyhow!("the HTTP server stopped")),
             Ok(Err(error)) => Err(anyhow::Error::new(error).context("the HTTP server failed")),
@@ -256,6 +261,48 @@ fn election(
         clock.clone(),
     );
     Ok((Some(elector), Some(leadership)))
+}
+
+/// With `ha.enabled`, the leader's shared state and the task that shares the silences
+/// (`shared_state.rs`), in the ConfigMaps `<lease>-state` and `<lease>-silences` of the Lease's
+/// namespace; silence ids get the replica's identity. Without it, nothing (a task that never
+/// ends).
+fn shared_state(
+    settings: &Settings,
+    client: &kube::Client,
+    clock: &Arc<dyn Clock>,
+    alerts: &SharedEngine,
+    dispatcher: &Option<crate::notify::DispatcherHandle>,
+) -> anyhow::Result<(Option<LeaderState>, tokio::task::JoinHandle<()>)> {
+    let ha = &settings.ha;
+    if !ha.enabled {
+        return Ok((None, tokio::spawn(std::future::pending())));
+    }
+    let namespace = ha.resolve_namespace()?;
+    let identity = ha.own_identity();
+    let configmap = |suffix: &str, key: &str| {
+        let name = format!("{}-{suffix}", ha.lease_name);
+        ConfigMapStore::new(client.clone(), &namespace, &name, key)
+    };
+    if let Ok(mut engine) = alerts.lock() {
+        engine.set_silence_prefix(&identity);
+    }
+    let silences = tokio::spawn(
+        sync_silences(
+            configmap("silences", shared_state::SILENCES_KEY),
+            alerts.clone(),
+            clock.clone(),
+        )
+        .instrument(tracing::info_span!("silences")),
+    );
+    let leader = LeaderState::new(
+        configmap("state", shared_state::STATE_KEY),
+        identity,
+        alerts.clone(),
+        dispatcher.clone(),
+        clock.clone(),
+    );
+    Ok((Some(leader), silences))
 }
 
 /// Sets up logging from the settings.

@@ -9,7 +9,8 @@
 //! ```text
 //!  cmd/          the subcommands: clap types, what they print, exit codes
 //!  simulated     dsguard against the simulated cluster (feature "sim": demo, tests, benchmarks)
-//!  app           the wiring: settings in, tasks out, one select! that says which task stopped
+//!  app           the wiring: settings in, tasks out, one select! that says which task stopped;
+//!                the state that follows the leader (alert handover + notify log, silences)
 //!  settings      composes the sections each module owns; loads and validates them
 //!  server/       /metrics /healthz /readyz /api/v1, and the status page at /
 //!  metrics/      the Prometheus exposition, computed from the model at scrape time
@@ -20,7 +21,8 @@
 //!  coverage/     placement (the controller's NodeShouldRunDaemonPod), one cell per
 //!                (DaemonSet, node), grace, counts; incremental, pure, clock injected
 //!  cluster/      slim objects projected at the edge, watch events, dumps, the kube client,
-//!                leader election over a Lease (only the leader notifies and reconciles)
+//!                leader election over a Lease (only the leader notifies and reconciles),
+//!                one key of a ConfigMap read and written with resourceVersion preconditions
 //!  base/         time, durations, the clock, the settings error; no project dependencies
 //! ```
 //!

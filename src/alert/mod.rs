@@ -29,7 +29,10 @@ use crate::model::Model;
 use crate::notification::{self, Notification, Status};
 pub use config::{AlertSettings, SilenceLimits, default_destination};
 use route::Destination;
-pub use silence::{MAX_CREATED_BY_LENGTH, Silence, SilenceError, SilenceRequest};
+pub use silence::{
+    MAX_CREATED_BY_LENGTH, SharedSilences, Silence, SilenceError, SilenceRequest, TOMBSTONE,
+};
+pub use state::Handover;
 use state::Saved;
 
 /// The alert engine, shared by the model task (which evaluates it) and the API and metrics
@@ -72,6 +75,8 @@ pub struct AlertEngine {
     rollouts: rules::RolloutTracker,
     state: Saved,
     state_file: Option<PathBuf>,
+    /// Put before the number of each silence id; a replica's own with `ha.enabled`.
+    silence_prefix: String,
 }
 
 /// One alert as the API shows it.
@@ -99,6 +104,7 @@ impl AlertEngine {
             rollouts: rules::RolloutTracker::default(),
             state,
             state_file,
+            silence_prefix: String::new(),
         }
     }
 
@@ -419,7 +425,7 @@ impl AlertEngine {
         if active >= self.settings.silences.max_active {
             return Err(SilenceError::TooMany(active));
         }
-        let id = format!("s{}", self.state.next_silence + 1);
+        let id = format!("{}s{}", self.silence_prefix, self.state.next_silence + 1);
         let silence = Silence::create(request, id, now, &self.settings.silences)?;
         self.state.next_silence += 1;
         self.state.silences.push(silence.clone());
@@ -444,6 +450,7 @@ impl AlertEngine {
             return false;
         };
         silence.ends_at = now;
+        self.state.expired.insert(id.to_owned(), now);
         self.save();
         true
     }

@@ -9,6 +9,9 @@
 //! the API shows `DsguardBlind` firing, never silenced.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+
+use jiff::SignedDuration;
 
 use serde::{Deserialize, Serialize};
 
@@ -133,13 +136,115 @@ impl Silence {
     }
 }
 
+/// How long a silence expired through the API stays in the shared silences, and in the engine's
+/// memory, after its expiry: replicas merge about every second (`app`'s silence sync), so ten minutes
+/// leaves every replica time to learn of it; a replica cut off for longer may bring
+/// back a silence expired meanwhile, until its own end.
+pub const TOMBSTONE: SignedDuration = SignedDuration::from_secs(600);
+
+/// The silences every replica shares (`ha.enabled`): each replica merges its own into them and
+/// takes theirs ([`super::AlertEngine::merge_silences`]), so a silence created on any replica
+/// reaches the leader. Silences expired within [`TOMBSTONE`] stay, with their new end, so that an
+/// expiry reaches the others too.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SharedSilences {
+    /// Active and recently expired silences, by start.
+    pub silences: Vec<Silence>,
+}
+
+impl SharedSilences {
+    /// Drops the silences that have ended (their expiry is older news): the first thing dropped
+    /// when the text outgrows its ConfigMap. Returns how many were dropped.
+    pub fn drop_ended(&mut self, now: Timestamp) -> usize {
+        let before = self.silences.len();
+        self.silences.retain(|s| s.ends_at > now);
+        before - self.silences.len()
+    }
+
+    /// The ids and ends, to tell whether two versions differ.
+    fn summary(&self) -> Vec<(&str, Timestamp)> {
+        self.silences
+            .iter()
+            .map(|s| (s.id.as_str(), s.ends_at))
+            .collect()
+    }
+}
+
+impl PartialEq for SharedSilences {
+    fn eq(&self, other: &Self) -> bool {
+        self.summary() == other.summary()
+    }
+}
+
 impl super::AlertEngine {
-    /// Drops the silences that have expired (at `now` or earlier); true if any was dropped. The
-    /// engine calls it on every evaluation, so that neither memory nor the state file keeps them.
+    /// Prefixes the ids of the silences this engine creates (with `ha.enabled`, the replica's
+    /// identity), so that two replicas never create the same id.
+    pub fn set_silence_prefix(&mut self, prefix: &str) {
+        self.silence_prefix = format!("{prefix}-");
+    }
+
+    /// Merges this replica's silences with the shared ones: a silence known to either is kept,
+    /// with the earlier end of the two (an expiry wins), and this replica's expiries are applied;
+    /// silences that ended more than [`TOMBSTONE`] ago are dropped. This replica then holds the
+    /// merged active silences; the merged list is what the shared ones should become.
+    pub fn merge_silences(&mut self, shared: SharedSilences, now: Timestamp) -> SharedSilences {
+        let mut merged: BTreeMap<String, Silence> = shared
+            .silences
+            .into_iter()
+            .filter_map(Silence::restore)
+            .map(|s| (s.id.clone(), s))
+            .collect();
+        for own in &self.state.silences {
+            match merged.entry(own.id.clone()) {
+                Entry::Occupied(mut theirs) => {
+                    let theirs = theirs.get_mut();
+                    theirs.ends_at = theirs.ends_at.min(own.ends_at);
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(own.clone());
+                }
+            }
+        }
+        for (id, at) in &self.state.expired {
+            if let Some(silence) = merged.get_mut(id) {
+                silence.ends_at = silence.ends_at.min(*at);
+            }
+        }
+        let horizon = now.checked_sub(TOMBSTONE).unwrap_or(now);
+        merged.retain(|_, s| s.ends_at > horizon);
+        self.state.expired.retain(|_, at| *at > horizon);
+        let mut list: Vec<Silence> = merged.into_values().collect();
+        list.sort_by(|a, b| (a.starts_at, &a.id).cmp(&(b.starts_at, &b.id)));
+        let active: Vec<Silence> = list.iter().filter(|s| s.ends_at > now).cloned().collect();
+        let own_number = |id: &str| {
+            id.strip_prefix(self.silence_prefix.as_str())
+                .and_then(|rest| rest.strip_prefix('s'))
+                .and_then(|n| n.parse::<u64>().ok())
+        };
+        let highest = list.iter().filter_map(|s| own_number(&s.id)).max();
+        let before = SharedSilences {
+            silences: std::mem::take(&mut self.state.silences),
+        };
+        let after = SharedSilences { silences: active };
+        let changed = before != after || highest > Some(self.state.next_silence);
+        self.state.silences = after.silences;
+        self.state.next_silence = self.state.next_silence.max(highest.unwrap_or(0));
+        if changed {
+            self.save();
+        }
+        SharedSilences { silences: list }
+    }
+
+    /// Drops the silences that have expired (at `now` or earlier), and the API expiries older
+    /// than [`TOMBSTONE`]; true if any was dropped. The engine calls it on every evaluation, so
+    /// that neither memory nor the state file keeps them.
     pub(super) fn collect_expired_silences(&mut self, now: Timestamp) -> bool {
         let before = self.state.silences.len();
         self.state.silences.retain(|s| s.ends_at > now);
-        self.state.silences.len() != before
+        let horizon = now.checked_sub(TOMBSTONE).unwrap_or(now);
+        let tombstones = self.state.expired.len();
+        self.state.expired.retain(|_, at| *at > horizon);
+        self.state.silences.len() != before || self.state.expired.len() != tombstones
     }
 }
 

@@ -472,3 +472,5 @@ fn the_reconcile_plans_advice_rides_on_the_alert_of_the_cells_it_closes() {
         Some("mark_node_out_of_service: ... Run: kubectl taint node w-2 ...")
     );
 }
+
+mod handover;

@@ -8,6 +8,7 @@ use std::time::Instant;
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::model_file::ModelFile;
+use super::shared_state::LeaderState;
 use super::{TICK, WATCH_EVENT_QUEUE};
 use crate::alert::SharedEngine;
 use crate::base::Clock;
@@ -32,6 +33,9 @@ pub(super) struct Outputs {
     pub(super) model_file: Option<ModelFile>,
     /// The leader election's state (`ha.enabled`): only the leader hands notifications over.
     pub(super) leadership: Option<watch::Receiver<Leadership>>,
+    /// The state that follows the leader (`ha.enabled`): read on taking over, written before
+    /// each hand-over.
+    pub(super) shared: Option<LeaderState>,
 }
 
 /// Owns the writes to the model: applies watch events in batches, ticks the clock, evaluates the
@@ -49,7 +53,8 @@ pub(super) async fn model_task(
     let mut batch = Vec::with_capacity(WATCH_EVENT_QUEUE);
     // Until every watch has listed once, transitions only reflect the order of the lists.
     let mut synced_once = false;
-    let mut leading = outputs.leading();
+    // With `ha.enabled` a leader first takes the shared state over (in `deliver`).
+    let mut leading = outputs.leading() && outputs.shared.is_none();
     if leading {
         hand_over_pending(&outputs).await;
     }
@@ -113,14 +118,26 @@ pub(super) async fn model_task(
                 let _ = sender.send(t);
             }
         }
-        deliver(&outputs, notifications, &mut leading).await;
+        deliver(&mut outputs, notifications, &mut leading).await;
     }
 }
 
 /// Hands this tick's notifications over, if this replica leads (always, without `ha.enabled`).
 /// A replica that has just become leader hands over everything pending instead.
-async fn deliver(outputs: &Outputs, notifications: Vec<Notification>, leading: &mut bool) {
+async fn deliver(outputs: &mut Outputs, notifications: Vec<Notification>, leading: &mut bool) {
     let was_leading = std::mem::replace(leading, outputs.leading());
+    if let Some(shared) = &mut outputs.shared {
+        // A new leader first takes over what the previous one left; a leader hands nothing
+        // over before it is written where the next leader reads it. Either failing, everything
+        // stays pending and is handed over once both succeed.
+        if *leading && !(shared.take_over().await && shared.publish().await) {
+            *leading = false;
+            return;
+        }
+        if !*leading {
+            shared.step_down();
+        }
+    }
     if !*leading {
         // A follower decides as the leader does, and keeps what it decided pending in the
         // alert state, coalesced per group; it hands that over on taking over, never before.

@@ -13,6 +13,10 @@
 //! `renew_deadline < lease_duration`, the old holder has stopped acting `lease_duration -
 //! renew_deadline` (5 s by default) before anyone else may start, which also bounds the clock
 //! skew between replicas the scheme tolerates.
+//!
+//! Hand-written on kube's own API rather than taken from a crate: of the election crates, only
+//! `kube-lease-manager` builds with kube 5, and it writes the Lease with server-side apply and
+//! patches (a `patch` grant), in whole seconds; see the commit that added this paragraph.
 
 use std::path::Path;
 
@@ -32,7 +36,8 @@ pub struct HaSettings {
     /// Elect a leader; only the leader notifies and reconciles. Off: this replica always acts
     /// and never touches a Lease.
     pub enabled: bool,
-    /// Name of the Lease.
+    /// Name of the Lease; also the prefix of the ConfigMaps `<name>-state` and
+    /// `<name>-silences` that hold what follows the leader.
     pub lease_name: String,
     /// Namespace of the Lease; by default the pod's own (its service account's namespace file,
     /// else `POD_NAMESPACE`).

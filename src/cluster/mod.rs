@@ -9,6 +9,7 @@
 #[cfg(any(test, feature = "testing"))]
 pub mod build;
 mod client;
+mod configmap;
 mod daemonset;
 mod dump;
 mod leader;
@@ -27,6 +28,10 @@ use std::fmt;
 use serde::Serialize;
 
 pub use client::{ClientError, kube_client};
+pub use configmap::{
+    CONFLICT_RETRIES, ConfigMapStore, MAX_CONFIGMAP_BYTES, MAX_VALUE_BYTES, REQUEST_TIMEOUT,
+    StoreError, Versioned,
+};
 pub use daemonset::{
     ControllerStatus, DaemonSetInfo, PlacementSpec, Share, TemplateFacts, UpdateStrategy,
 };

@@ -20,7 +20,7 @@
 //! stops sending at once and keeps them until it leads again or stops, so that two replicas
 //! never deliver at the same time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -33,7 +33,7 @@ use super::config::NotifySettings;
 use super::error::NotifyError;
 use super::metrics::{NotifyMetrics, Outcome};
 use super::receiver::Receiver;
-use super::store::{self, Decision, Delivered, LogUpdate, Queued, Store};
+use super::store::{self, Decision, Delivered, LogUpdate, Queued, SharedLog, Store};
 use super::{Notification, Status};
 use crate::base::Clock;
 use crate::cluster::Leadership;
@@ -136,6 +136,18 @@ impl DispatcherHandle {
     /// the engine keeps it to hand over again.
     pub fn holds(&self, notification: &Notification) -> bool {
         self.shared.store().knows(&notification.id())
+    }
+
+    /// What follows the leader (`ha.enabled`): the notification log, and of `decided` and
+    /// the notifications accepted here those not finished, oldest first.
+    pub fn handover(&self, decided: Vec<Notification>) -> (SharedLog, Vec<Notification>) {
+        self.shared.store().handover(decided)
+    }
+
+    /// Takes over the previous leader's notification log; of this replica's own outbox only the
+    /// notifications whose ids are `in_flight` are still sent (see [`SharedLog`]).
+    pub fn adopt(&self, log: SharedLog, in_flight: &HashSet<String>) {
+        self.shared.store().adopt(log, in_flight);
     }
 }
 
@@ -373,11 +385,15 @@ impl Worker {
             }
             let decision = {
                 let store = self.shared.store();
-                store::decide(
-                    n,
-                    store.last(&n.receiver, &n.group_key),
-                    self.receiver.send_resolved,
-                )
+                // Finished by another leader meanwhile (`ha.enabled`): as a duplicate.
+                match store.is_superseded(&n.id()) {
+                    true => Decision::Duplicate,
+                    false => store::decide(
+                        n,
+                        store.last(&n.receiver, &n.group_key),
+                        self.receiver.send_resolved,
+                    ),
+                }
             };
             let (update, outcome) = match decision {
                 Decision::Send => (None, None),

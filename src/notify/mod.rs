@@ -39,6 +39,7 @@ pub use config::{NotifySettings, ReceiverKind, ReceiverSettings, RetrySettings, 
 pub use dispatcher::{DRAIN_DEADLINE, Dispatcher, DispatcherHandle, QUEUE_CAPACITY};
 pub use error::{DeliveryError, NotifyError};
 pub use metrics::{NotifyMetrics, Outcome};
+pub use store::SharedLog;
 
 /// The notification `dsguard notify test` sends: one firing alert named
 /// `DsguardNotificationTest`, marked as a test everywhere a person reads it.

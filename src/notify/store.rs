@@ -20,8 +20,13 @@
 //! dedup rule ([`decide`]) drops it. What cannot be closed is a crash after the receiver got the
 //! request and before its answer was recorded: that notification goes out again, with the same
 //! id (`Idempotency-Key`, `Message-ID`) so the receiver can recognise it.
+//!
+//! With `ha.enabled` the log and the notifications not finished follow the leader
+//! ([`Store::handover`], written to a ConfigMap by `app`); a replica that takes over adopts the
+//! log ([`Store::adopt`]), and of its own outbox (from an earlier term) sends only what the
+//! previous leader had not finished.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -145,7 +150,30 @@ struct LogFile {
     finished: Vec<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// The notification log as it follows the leader (`ha.enabled`): per (receiver, group) the last
+/// firing notification delivered. The next leader takes it over, so that it neither repeats a
+/// page nor drops a resolve as "never fired".
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SharedLog {
+    entries: Vec<LogEntry>,
+}
+
+impl SharedLog {
+    /// Drops the firing alerts kept for re-posting (Alertmanager receivers): the first thing
+    /// dropped to fit a size limit; the next leader re-posts a group again once it is notified.
+    pub fn drop_reposts(&mut self) {
+        for entry in &mut self.entries {
+            entry.delivered.alerts.clear();
+        }
+    }
+
+    /// Drops the entry of one group (dropped from the alert state to fit a size limit too).
+    pub fn drop_group(&mut self, group_key: &str) {
+        self.entries.retain(|e| e.group_key != group_key);
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct LogEntry {
     receiver: String,
     group_key: String,
@@ -159,8 +187,11 @@ pub(crate) struct Store {
     dir: Option<PathBuf>,
     next_id: u64,
     log: BTreeMap<(String, String), Delivered>,
-    /// Ids of the notifications in the outbox.
-    outboxed: HashSet<String>,
+    /// The notifications in the outbox, by id.
+    outboxed: HashMap<String, Notification>,
+    /// Ids of notifications in the outbox that another leader finished meanwhile
+    /// ([`Store::adopt`]): not to be sent.
+    superseded: HashSet<String>,
     /// Ids of the last [`FINISHED_IDS`] notifications finished, oldest first.
     finished: VecDeque<String>,
 }
@@ -180,7 +211,8 @@ impl Store {
             dir: dir.map(Path::to_owned),
             next_id: 1,
             log: BTreeMap::new(),
-            outboxed: HashSet::new(),
+            outboxed: HashMap::new(),
+            superseded: HashSet::new(),
             finished: VecDeque::new(),
         };
         let Some(dir) = dir else {
@@ -225,7 +257,10 @@ impl Store {
             }
         }
         queued.sort_by_key(|q| q.id);
-        store.outboxed = queued.iter().map(|q| q.notification.id()).collect();
+        store.outboxed = queued
+            .iter()
+            .map(|q| (q.notification.id(), q.notification.clone()))
+            .collect();
         store.next_id = queued.last().map_or(1, |q| q.id + 1);
         Ok((store, queued))
     }
@@ -238,7 +273,7 @@ impl Store {
     /// Whether a notification with this id is in the outbox or among the last finished: handed
     /// over again, it is not to be accepted twice.
     pub(crate) fn knows(&self, id: &str) -> bool {
-        self.outboxed.contains(id) || self.finished.iter().any(|f| f == id)
+        self.outboxed.contains_key(id) || self.finished.iter().any(|f| f == id)
     }
 
     /// Accepts a notification: gives it an id and writes it to the outbox. When the write fails
@@ -263,7 +298,8 @@ impl Store {
         // Known only once written: one delivered from memory is not held against a crash, and
         // the engine keeps it until it is finished.
         if written.is_ok() {
-            self.outboxed.insert(queued.notification.id());
+            self.outboxed
+                .insert(queued.notification.id(), queued.notification.clone());
         }
         (queued, written)
     }
@@ -292,6 +328,7 @@ impl Store {
         }
         let id = queued.notification.id();
         self.outboxed.remove(&id);
+        self.superseded.remove(&id);
         if self.finished.len() == FINISHED_IDS {
             self.finished.pop_front();
         }
@@ -308,18 +345,72 @@ impl Store {
         }
     }
 
+    fn entries(&self) -> Vec<LogEntry> {
+        self.log
+            .iter()
+            .map(|((receiver, group_key), delivered)| LogEntry {
+                receiver: receiver.clone(),
+                group_key: group_key.clone(),
+                delivered: delivered.clone(),
+            })
+            .collect()
+    }
+
+    /// What follows the leader: the log, and of `decided` and the notifications in the outbox
+    /// those not finished, oldest first.
+    pub(crate) fn handover(&self, decided: Vec<Notification>) -> (SharedLog, Vec<Notification>) {
+        let mut ids = HashSet::new();
+        let mut unfinished: Vec<Notification> = decided
+            .into_iter()
+            .chain(
+                self.outboxed
+                    .iter()
+                    .filter(|(id, _)| !self.superseded.contains(*id))
+                    .map(|(_, n)| n.clone()),
+            )
+            .filter(|n| {
+                let id = n.id();
+                !self.finished.contains(&id) && ids.insert(id)
+            })
+            .collect();
+        unfinished.sort_by_key(|n| n.created_at);
+        let log = SharedLog {
+            entries: self.entries(),
+        };
+        (log, unfinished)
+    }
+
+    /// Whether another leader finished this notification meanwhile ([`Store::adopt`]).
+    pub(crate) fn is_superseded(&self, id: &str) -> bool {
+        self.superseded.contains(id)
+    }
+
+    /// Takes over the log of the previous leader; of the notifications in this replica's outbox
+    /// (from an earlier term) only those in `in_flight` (the previous leader's unfinished, by id)
+    /// are still to be sent: it finished the others, or decided otherwise.
+    pub(crate) fn adopt(&mut self, log: SharedLog, in_flight: &HashSet<String>) {
+        self.log = log
+            .entries
+            .into_iter()
+            .map(|e| ((e.receiver, e.group_key), e.delivered))
+            .collect();
+        self.superseded = self
+            .outboxed
+            .keys()
+            .filter(|id| !in_flight.contains(*id))
+            .cloned()
+            .collect();
+        if let Some(dir) = &self.dir
+            && let Err(error) = self.write_log(dir)
+        {
+            tracing::error!(%error, "cannot write the notification log taken over");
+        }
+    }
+
     fn write_log(&self, dir: &Path) -> io::Result<()> {
         let file = LogFile {
             version: 1,
-            entries: self
-                .log
-                .iter()
-                .map(|((receiver, group_key), delivered)| LogEntry {
-                    receiver: receiver.clone(),
-                    group_key: group_key.clone(),
-                    delivered: delivered.clone(),
-                })
-                .collect(),
+            entries: self.entries(),
             finished: self.finished.iter().cloned().collect(),
         };
         let bytes = serde_json::to_vec(&file).map_err(io::Error::other)?;

@@ -1,11 +1,13 @@
 //! Shared by the tests that run the real `dsguard run` binary and by the chaos benchmark: a child
 //! process killed on drop, a webhook receiver on loopback that records every POST with its
 //! `Idempotency-Key`, free ports, polling with a deadline, and the kill-and-restart run
-//! ([`chaos`]); `dsguard sim` and the real `kubectl` ([`kubectl`]).
+//! ([`chaos`]); two replicas and a failover ([`failover`]); `dsguard sim` and the real `kubectl`
+//! ([`kubectl`]).
 
 #![allow(dead_code)]
 
 pub mod chaos;
+pub mod failover;
 pub mod kubectl;
 
 use std::path::Path;
@@ -143,13 +145,18 @@ pub async fn start_sim_at_real_speed(dir: &Path, scenario: &str) -> (Killed, std
 
 /// `DSGUARD__LOG__LEVEL` filter) to a piped stderr when asked, else at warn to the test's.
 pub fn start_dsguard(config: &Path, kubeconfig: &Path, log: Option<&str>) -> Killed {
+    start_dsguard_at(config, kubeconfig, free_port(), log)
+}
+
+/// [`start_dsguard`], serving on this loopback port.
+pub fn start_dsguard_at(config: &Path, kubeconfig: &Path, port: u16, log: Option<&str>) -> Killed {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dsguard"));
     command
         .args(["run", "--config"])
         .arg(config)
         .arg("--kubeconfig")
         .arg(kubeconfig)
-        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("DSGUARD__LOG__LEVEL", log.unwrap_or("warn"))
         .stdout(Stdio::null());
     if log.is_some() {

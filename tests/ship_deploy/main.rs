@@ -158,7 +158,7 @@ fn enforce_overlay_adds_only_pod_delete_and_event_create() {
 }
 
 #[test]
-fn ha_overlay_runs_two_replicas_with_leases_in_its_own_namespace_only() {
+fn ha_overlay_runs_two_replicas_with_leases_and_configmaps_in_its_own_namespace_only() {
     let objects = render("deploy/overlays/ha");
     let extra: BTreeSet<_> = grants(&objects)
         .difference(&base_grants())
@@ -166,17 +166,43 @@ fn ha_overlay_runs_two_replicas_with_leases_in_its_own_namespace_only() {
         .collect();
     assert!(!extra.is_empty());
     for (kind, group, resource, verb) in &extra {
-        assert_eq!(
-            (kind.as_str(), group.as_str(), resource.as_str()),
-            ("Role", "coordination.k8s.io", "leases"),
-            "{verb}"
+        assert!(
+            [
+                ("Role", "coordination.k8s.io", "leases"),
+                ("Role", "", "configmaps")
+            ]
+            .contains(&(kind.as_str(), group.as_str(), resource.as_str())),
+            "{kind} {group}/{resource} {verb}"
         );
         assert!(
             ["get", "create", "update"].contains(&verb.as_str()),
             "the leader election Role grants {verb}: nothing beyond get, create, update"
         );
     }
+    for resource in ["leases", "configmaps"] {
+        for verb in ["get", "create", "update"] {
+            assert!(
+                extra.iter().any(|(_, _, r, v)| r == resource && v == verb),
+                "{verb} {resource} is granted"
+            );
+        }
+    }
+    // get and update by name: the Lease and the two ConfigMaps dsguard derives from the default
+    // `ha.lease_name`, `dsguard`.
     let role = one(&objects, "Role");
+    for rule in role["rules"].as_sequence().unwrap() {
+        let verbs = strings(&rule["verbs"]);
+        let names = strings(&rule["resourceNames"]);
+        if verbs.iter().any(|v| v != "create") {
+            let expected: &[&str] = match strings(&rule["resources"])[0].as_str() {
+                "leases" => &["dsguard"],
+                _ => &["dsguard-state", "dsguard-silences"],
+            };
+            assert_eq!(names, expected, "{rule:?}");
+        } else {
+            assert!(names.is_empty(), "create cannot be limited by name");
+        }
+    }
     assert_eq!(role["metadata"]["namespace"].as_str(), Some("dsguard"));
     let deployment = one(&objects, "Deployment");
     assert_eq!(deployment["spec"]["replicas"].as_u64(), Some(2));
@@ -196,10 +222,14 @@ fn ha_overlay_runs_two_replicas_with_leases_in_its_own_namespace_only() {
     assert_eq!(pdb["spec"]["minAvailable"].as_u64(), Some(1));
     assert!(pdb["spec"]["maxUnavailable"].is_null());
     bindings_name_the_service_account(&objects);
-    // Leases nowhere else.
+    // Leases and ConfigMaps nowhere else.
     for overlay in ["deploy/overlays/read-only", "deploy/overlays/enforce"] {
         let g = grants(&render(overlay));
-        assert!(g.iter().all(|(_, _, r, _)| r != "leases"), "{overlay}");
+        assert!(
+            g.iter()
+                .all(|(_, _, r, _)| r != "leases" && r != "configmaps"),
+            "{overlay}"
+        );
     }
 }
 

@@ -141,3 +141,67 @@ fn expired_silences_are_dropped_from_memory_and_the_state_file() {
     assert!(!saved().contains("node=w-1"), "{}", saved());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_silence_created_on_one_replica_reaches_the_other_and_so_does_its_expiry() {
+    let (mut a, mut b) = (engine(None), engine(None));
+    a.set_silence_prefix("dsguard-a");
+    b.set_silence_prefix("dsguard-b");
+    let made = a.silence(request(&["node=w-1"], "1h"), at(0)).unwrap();
+    assert_eq!(made.id, "dsguard-a-s1");
+    let other = b.silence(request(&["node=w-2"], "1h"), at(0)).unwrap();
+    assert_ne!(other.id, made.id, "ids never collide across replicas");
+    let shared = a.merge_silences(SharedSilences::default(), at(1));
+    let shared = b.merge_silences(shared, at(1));
+    assert_eq!(shared.silences.len(), 2);
+    let ids = |e: &mut AlertEngine| -> Vec<String> {
+        e.silences(at(2)).into_iter().map(|s| s.id).collect()
+    };
+    assert_eq!(ids(&mut b), ["dsguard-a-s1", "dsguard-b-s1"]);
+    let shared = a.merge_silences(shared, at(2));
+    assert_eq!(ids(&mut a), ["dsguard-a-s1", "dsguard-b-s1"]);
+    // b expires a's silence; a evaluates (which collects expired silences) before it merges.
+    assert!(b.expire_silence("dsguard-a-s1", at(3)));
+    b.silences(at(4));
+    let shared = b.merge_silences(shared, at(5));
+    a.merge_silences(shared.clone(), at(6));
+    assert_eq!(ids(&mut a), ["dsguard-b-s1"], "the expiry reached a");
+    // The expiry stays shared for the tombstone period, then goes.
+    assert_eq!(shared.silences.len(), 2);
+    let later = at(6) + TOMBSTONE;
+    let shared = a.merge_silences(shared, later);
+    assert_eq!(shared.silences.len(), 1, "{shared:#?}");
+}
+
+#[test]
+fn a_replica_without_its_state_file_numbers_its_silences_after_the_shared_ones() {
+    let mut a = engine(None);
+    a.set_silence_prefix("dsguard-a");
+    a.silence(request(&["node=w-1"], "1h"), at(0)).unwrap();
+    let shared = a.merge_silences(SharedSilences::default(), at(1));
+    let mut restarted = engine(None);
+    restarted.set_silence_prefix("dsguard-a");
+    restarted.merge_silences(shared, at(2));
+    let next = restarted
+        .silence(request(&["node=w-3"], "1h"), at(3))
+        .unwrap();
+    assert_eq!(next.id, "dsguard-a-s2");
+}
+
+#[test]
+fn an_expiry_through_the_api_is_remembered_for_the_tombstone_period_only() {
+    let mut engine = engine(None);
+    let model = blind_model();
+    engine.silence(request(&["node=w-1"], "1h"), at(0)).unwrap();
+    assert!(engine.expire_silence("s1", at(10)));
+    engine.evaluate(&model, at(20));
+    assert!(
+        engine.state.expired.contains_key("s1"),
+        "others must learn of it"
+    );
+    engine.evaluate(&model, at(11) + TOMBSTONE);
+    assert!(
+        engine.state.expired.is_empty(),
+        "forgotten after the period"
+    );
+}

@@ -167,3 +167,39 @@ fn firing_alerts_are_kept_for_resending_only_when_asked() {
     assert!(store.firing_alerts("ops").is_empty());
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_handover_carries_the_log_and_what_is_not_finished_and_a_new_leader_takes_the_log() {
+    let (mut old, _) = Store::open(None).unwrap();
+    let (paged, _) = old.enqueue(firing("g1", &["a"]), now());
+    old.finish(
+        &paged,
+        LogUpdate::Set(Delivered::of(&paged.notification, now(), false)),
+    )
+    .unwrap();
+    let (in_flight, _) = old.enqueue(firing("g2", &["b"]), now());
+    let decided = firing("g3", &["c"]);
+    let (log, unfinished) = old.handover(vec![paged.notification.clone(), decided.clone()]);
+    let ids: Vec<String> = unfinished.iter().map(Notification::id).collect();
+    assert!(ids.contains(&in_flight.notification.id()));
+    assert!(ids.contains(&decided.id()));
+    assert!(
+        !ids.contains(&paged.notification.id()),
+        "delivered: not again"
+    );
+    // The new leader's own outbox holds a page from an earlier term the old leader finished.
+    let (mut new, _) = Store::open(None).unwrap();
+    let (stale, _) = new.enqueue(firing("g4", &["d"]), now());
+    let in_flight_ids: HashSet<String> = ids.into_iter().collect();
+    new.adopt(log, &in_flight_ids);
+    assert!(new.last("ops", "g1").is_some(), "the log followed");
+    assert!(new.is_superseded(&stale.notification.id()));
+    let resolve = resolved("g1", &["a"]);
+    assert_eq!(
+        decide(&resolve, new.last("ops", "g1"), true),
+        Decision::Send,
+        "the resolve of the old leader's page is sent"
+    );
+    new.finish(&stale, LogUpdate::Keep).unwrap();
+    assert!(!new.is_superseded(&stale.notification.id()));
+}
