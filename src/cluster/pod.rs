@@ -27,7 +27,8 @@ pub enum PodPhase {
 }
 
 impl PodPhase {
-    fn parse(phase: Option<&str>) -> Self {
+    /// The phase the API writes (`None`: absent).
+    pub(crate) fn parse(phase: Option<&str>) -> Self {
         match phase {
             Some("Pending") | None => Self::Pending,
             Some("Running") => Self::Running,
