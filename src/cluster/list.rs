@@ -5,7 +5,7 @@
 use kube::api::{Api, ListParams};
 
 use super::item::{DaemonSets, Item, Kind, Nodes, Pods};
-use super::{Inventory, Object, POD_TEMPLATE_GENERATION_LABEL, PodWatch};
+use super::{Inventory, LabelSets, Object, POD_TEMPLATE_GENERATION_LABEL, PodWatch};
 
 /// Objects per page: the page size kubectl uses (`--chunk-size`), small enough that no single
 /// answer of a 5,000-node cluster's API server is large, big enough that pages are few.
@@ -58,8 +58,12 @@ pub async fn list_inventory(client: &kube::Client, pods: PodWatch) -> Result<Inv
         PodWatch::Daemon => ListParams::default().labels(POD_TEMPLATE_GENERATION_LABEL),
         PodWatch::All => ListParams::default(),
     };
+    let mut labels = LabelSets::default();
     list_pages::<Pods>(client, "pods", selector, |object| match object {
-        Ok(Object::Pod(pod)) => pod_infos.push(pod),
+        Ok(Object::Pod(mut pod)) => {
+            pod.labels = labels.share(pod.labels);
+            pod_infos.push(pod);
+        }
         _ => skip("Pod"),
     })
     .await?;

@@ -49,7 +49,9 @@ pub use node::{
     TaintEffect,
 };
 pub use pod::{Deletion, PodInfo, PodPhase, PodReason};
-pub use selector::{LabelSelector, Labels, NodeSelectorRequirement, NodeSelectorTerm, Toleration};
+pub use selector::{
+    LabelSelector, LabelSets, Labels, NodeSelectorRequirement, NodeSelectorTerm, Toleration,
+};
 pub use settings::{KubeSettings, PodSettings, PodWatch, WatchSettings};
 pub use watch::{
     FAILURE_REASONS, MALFORMED_REASONS, Object, ObjectRef, Resource, WatchEvent, run as run_watch,

@@ -1,5 +1,7 @@
 //! The slim Pod: its owner, its node, and what its status says about starting and readiness.
 
+use std::sync::Arc;
+
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use serde::Serialize;
 
@@ -66,8 +68,9 @@ pub struct PodInfo {
     pub uid: Option<String>,
     /// When it was created.
     pub created: Option<Timestamp>,
-    /// The pod's labels (matched against DaemonSet selectors).
-    pub labels: Labels,
+    /// The pod's labels (matched against DaemonSet selectors). Pods with the same labels (those
+    /// of one DaemonSet revision) share one map: see [`super::LabelSets`].
+    pub labels: Arc<Labels>,
     /// Name and UID of the DaemonSet in its controller owner reference, if it has one.
     pub owner: Option<(String, Option<String>)>,
     /// `spec.nodeName` once bound.
@@ -80,10 +83,11 @@ pub struct PodInfo {
     pub ready: bool,
     /// When the Ready condition last changed.
     pub ready_since: Option<Timestamp>,
-    /// Why the scheduler has not placed it (`PodScheduled=False`).
-    pub unschedulable: Option<PodReason>,
+    /// Why the scheduler has not placed it (`PodScheduled=False`). Boxed, as the next: most pods
+    /// have neither, and a pointer is 8 bytes where the reason is 48.
+    pub unschedulable: Option<Box<PodReason>>,
     /// The first waiting container's reason (init containers first).
-    pub waiting: Option<PodReason>,
+    pub waiting: Option<Box<PodReason>>,
     /// A graceful deletion in progress.
     pub deletion: Option<Deletion>,
     /// The `pod-template-generation` label, when it is an integer.
@@ -133,15 +137,15 @@ impl PodInfo {
             phase: PodPhase::parse(status.and_then(|s| s.phase.as_deref())),
             ready: ready.is_some_and(|c| c.status == "True"),
             ready_since: ready.and_then(|c| ts(c.last_transition_time.as_ref())),
-            unschedulable: scheduled
-                .filter(|c| c.status == "False")
-                .map(|c| PodReason {
+            unschedulable: scheduled.filter(|c| c.status == "False").map(|c| {
+                Box::new(PodReason {
                     reason: c
                         .reason
                         .clone()
                         .unwrap_or_else(|| "Unschedulable".to_owned()),
                     message: c.message.clone(),
-                }),
+                })
+            }),
             waiting,
             deletion: pod.metadata.deletion_timestamp.as_ref().map(|t| Deletion {
                 deadline: t.0,
@@ -151,7 +155,7 @@ impl PodInfo {
                 .get(POD_TEMPLATE_GENERATION_LABEL)
                 .and_then(|g| g.parse().ok()),
             revision_hash: labels.get(CONTROLLER_REVISION_HASH_LABEL).cloned(),
-            labels,
+            labels: Arc::new(labels),
         })
     }
 
@@ -214,14 +218,16 @@ fn pinned_node(spec: &k8s_openapi::api::core::v1::PodSpec) -> Option<String> {
         })
 }
 
-fn first_waiting<'a>(statuses: impl Iterator<Item = &'a ContainerStatus>) -> Option<PodReason> {
+fn first_waiting<'a>(
+    statuses: impl Iterator<Item = &'a ContainerStatus>,
+) -> Option<Box<PodReason>> {
     statuses
         .filter_map(|c| c.state.as_ref()?.waiting.as_ref())
         .find_map(|w| {
-            Some(PodReason {
+            Some(Box::new(PodReason {
                 reason: w.reason.clone().filter(|r| !r.is_empty())?,
                 message: w.message.clone(),
-            })
+            }))
         })
 }
 

@@ -13,7 +13,9 @@ use tokio::sync::mpsc;
 
 use super::item::{DaemonSets, Item, Kind, Nodes, Pods};
 use super::settings::PodWatch;
-use super::{DaemonSetInfo, NodeInfo, ObjectKey, POD_TEMPLATE_GENERATION_LABEL, PodInfo};
+use super::{
+    DaemonSetInfo, LabelSets, NodeInfo, ObjectKey, POD_TEMPLATE_GENERATION_LABEL, PodInfo,
+};
 
 /// A watched resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -161,10 +163,13 @@ async fn watch<K: Kind>(
     let client = super::watch_starts::reporting_watch_starts(client, resource, tx.clone());
     let api: Api<Item<K>> = Api::all(client);
     let mut stream = watcher(api, config).default_backoff().boxed();
+    let mut labels = LabelSets::default();
     while let Some(item) = stream.next().await {
         let event = match item {
             Ok(watcher::Event::Init) => WatchEvent::Listing(resource),
-            Ok(watcher::Event::InitApply(item) | watcher::Event::Apply(item)) => applied(item),
+            Ok(watcher::Event::InitApply(item) | watcher::Event::Apply(item)) => {
+                applied(item, &mut labels)
+            }
             Ok(watcher::Event::InitDone) => WatchEvent::Synced(resource),
             Ok(watcher::Event::Delete(item)) => match reference(&item) {
                 Some(r) => WatchEvent::Deleted(r),
@@ -182,9 +187,14 @@ async fn watch<K: Kind>(
 }
 
 /// An object that was added or changed, or why it was skipped. Pods without a DaemonSet owner
-/// are passed on too: the model drops them (and the one it held, if the owner was removed).
-fn applied<K: Kind>(item: Item<K>) -> WatchEvent {
+/// are passed on too: the model drops them (and the one it held, if the owner was removed). A
+/// pod's labels are shared with the pods that have the same.
+fn applied<K: Kind>(item: Item<K>, labels: &mut LabelSets) -> WatchEvent {
     match item.object {
+        Ok(Object::Pod(mut pod)) => {
+            pod.labels = labels.share(pod.labels);
+            WatchEvent::Applied(Object::Pod(pod))
+        }
         Ok(object) => WatchEvent::Applied(object),
         Err(label) => {
             tracing::warn!(

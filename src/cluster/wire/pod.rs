@@ -1,5 +1,7 @@
 //! What dsguard reads of a Pod, and its projection to [`PodInfo`].
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 
 use super::{Affinity, Condition, Meta, Text, condition};
@@ -76,12 +78,14 @@ impl PodWire<'_> {
                 let scheduled = condition(&status.conditions, "PodScheduled");
                 let unschedulable = scheduled
                     .filter(|c| c.status.as_deref().unwrap_or_default() == "False")
-                    .map(|c| PodReason {
-                        reason: c
-                            .reason
-                            .clone()
-                            .unwrap_or_else(|| "Unschedulable".to_owned()),
-                        message: c.message.clone(),
+                    .map(|c| {
+                        Box::new(PodReason {
+                            reason: c
+                                .reason
+                                .clone()
+                                .unwrap_or_else(|| "Unschedulable".to_owned()),
+                            message: c.message.clone(),
+                        })
                     });
                 (
                     PodPhase::parse(status.phase.as_deref()),
@@ -132,7 +136,7 @@ impl PodWire<'_> {
                 .get(POD_TEMPLATE_GENERATION_LABEL)
                 .and_then(|g| g.parse().ok()),
             revision_hash: labels.get(CONTROLLER_REVISION_HASH_LABEL).cloned(),
-            labels,
+            labels: Arc::new(labels),
         })
     }
 }
@@ -158,15 +162,15 @@ fn pinned_node(affinity: Affinity) -> Option<String> {
 fn first_waiting(
     init: Option<Vec<ContainerStatus>>,
     main: Option<Vec<ContainerStatus>>,
-) -> Option<PodReason> {
+) -> Option<Box<PodReason>> {
     init.into_iter()
         .flatten()
         .chain(main.into_iter().flatten())
         .filter_map(|c| c.state?.waiting)
         .find_map(|w| {
-            Some(PodReason {
+            Some(Box::new(PodReason {
                 reason: w.reason.filter(|r| !r.is_empty())?,
                 message: w.message,
-            })
+            }))
         })
 }
