@@ -245,7 +245,6 @@ pub fn daemon_pod(ds: &DaemonSetInfo, node: &str) -> PodInfo {
         waiting: None,
         deletion: None,
         template_generation: Some(1),
-        revision_hash: None,
     }
 }
 

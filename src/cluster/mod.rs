@@ -22,6 +22,7 @@ mod pod;
 mod quantity;
 mod selector;
 mod settings;
+mod uid;
 mod watch;
 mod watch_starts;
 mod wire;
@@ -53,6 +54,7 @@ pub use selector::{
     LabelSelector, LabelSets, Labels, NodeSelectorRequirement, NodeSelectorTerm, Toleration,
 };
 pub use settings::{KubeSettings, PodSettings, PodWatch, WatchSettings};
+pub use uid::Uid;
 pub use watch::{
     FAILURE_REASONS, MALFORMED_REASONS, Object, ObjectRef, Resource, WatchEvent, run as run_watch,
 };

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{
     CONTROLLER_REVISION_HASH_LABEL, Labels, ObjectKey, POD_TEMPLATE_GENERATION_LABEL,
-    ProjectionError, Timestamp, required_name, ts,
+    ProjectionError, Timestamp, Uid, required_name, ts,
 };
 
 /// The field the DaemonSet controller pins a pod to its node with, in the pod's node affinity.
@@ -64,8 +64,8 @@ pub struct Deletion {
 pub struct PodInfo {
     /// Namespace and name.
     pub key: ObjectKey,
-    /// The pod's UID.
-    pub uid: Option<String>,
+    /// The pod's UID (16 bytes rather than 36 of text; dsguard never sends it back).
+    pub uid: Option<Uid>,
     /// When it was created.
     pub created: Option<Timestamp>,
     /// The pod's labels (matched against DaemonSet selectors). Pods with the same labels (those
@@ -92,8 +92,6 @@ pub struct PodInfo {
     pub deletion: Option<Deletion>,
     /// The `pod-template-generation` label, when it is an integer.
     pub template_generation: Option<i64>,
-    /// The `controller-revision-hash` label.
-    pub revision_hash: Option<String>,
 }
 
 impl PodInfo {
@@ -116,7 +114,7 @@ impl PodInfo {
         });
         Ok(Self {
             key: ObjectKey::new(pod.metadata.namespace.clone().unwrap_or_default(), name),
-            uid: pod.metadata.uid.clone(),
+            uid: pod.metadata.uid.as_deref().map(Uid::parse),
             created: ts(pod.metadata.creation_timestamp.as_ref()),
             owner: pod
                 .metadata
@@ -154,9 +152,15 @@ impl PodInfo {
             template_generation: labels
                 .get(POD_TEMPLATE_GENERATION_LABEL)
                 .and_then(|g| g.parse().ok()),
-            revision_hash: labels.get(CONTROLLER_REVISION_HASH_LABEL).cloned(),
             labels: Arc::new(labels),
         })
+    }
+
+    /// The `controller-revision-hash` label.
+    pub fn revision_hash(&self) -> Option<&str> {
+        self.labels
+            .get(CONTROLLER_REVISION_HASH_LABEL)
+            .map(String::as_str)
     }
 
     /// The node this pod belongs to, as the controller's `GetTargetNodeName` decides: the bound

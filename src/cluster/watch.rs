@@ -43,6 +43,10 @@ impl Resource {
 }
 
 /// A slim object from a watch.
+// DaemonSets are a few dozen per cluster, pods tens of thousands; an event is moved, never kept,
+// so its size matters less than an allocation per DaemonSet event would (and `Object::DaemonSet`
+// is built by value all over the tests).
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Object {
     /// A node.

@@ -6,9 +6,7 @@ use serde::Deserialize;
 
 use super::{Affinity, Condition, Meta, Text, condition};
 use crate::cluster::pod::{Deletion, PodInfo, PodPhase, PodReason};
-use crate::cluster::{
-    CONTROLLER_REVISION_HASH_LABEL, ObjectKey, POD_TEMPLATE_GENERATION_LABEL, ProjectionError,
-};
+use crate::cluster::{ObjectKey, POD_TEMPLATE_GENERATION_LABEL, ProjectionError, Uid};
 
 /// The field the DaemonSet controller pins a pod to its node with, in the pod's node affinity.
 const NODE_NAME_FIELD: &str = "metadata.name";
@@ -118,7 +116,7 @@ impl PodWire<'_> {
         let labels = meta.labels.take().unwrap_or_default();
         Ok(PodInfo {
             key: ObjectKey::new(meta.namespace.take().unwrap_or_default(), name),
-            uid: meta.uid.take(),
+            uid: meta.uid.as_deref().map(Uid::parse),
             created: meta.creation_timestamp,
             owner,
             node_name,
@@ -135,7 +133,6 @@ impl PodWire<'_> {
             template_generation: labels
                 .get(POD_TEMPLATE_GENERATION_LABEL)
                 .and_then(|g| g.parse().ok()),
-            revision_hash: labels.get(CONTROLLER_REVISION_HASH_LABEL).cloned(),
             labels: Arc::new(labels),
         })
     }
