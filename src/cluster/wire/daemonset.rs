@@ -163,53 +163,8 @@ impl DaemonSetWire<'_> {
         };
         let pod = spec.template.and_then(|t| t.spec);
         let template = template_facts(pod.as_ref(), spec.update_strategy);
-        let placement = match pod {
-            Some(pod) => PlacementSpec {
-                node_name: pod.node_name.filter(|n| !n.is_empty()),
-                node_selector: pod.node_selector.unwrap_or_default(),
-                required_affinity: pod.affinity.and_then(Affinity::required).map(|sel| {
-                    sel.node_selector_terms
-                        .into_iter()
-                        .flatten()
-                        .map(|t| NodeSelectorTerm {
-                            match_expressions: node_requirements(t.match_expressions),
-                            match_fields: node_requirements(t.match_fields),
-                        })
-                        .collect()
-                }),
-                tolerations: pod
-                    .tolerations
-                    .into_iter()
-                    .flatten()
-                    .map(|t| Toleration {
-                        key: t.key.unwrap_or_default(),
-                        operator: t.operator.unwrap_or_default(),
-                        value: t.value.unwrap_or_default(),
-                        effect: t
-                            .effect
-                            .filter(|e| !e.is_empty())
-                            .map(|e| TaintEffect::parse(&e)),
-                    })
-                    .collect(),
-                host_network: pod.host_network.unwrap_or(false),
-            },
-            None => PlacementSpec::default(),
-        };
-        let selector = spec
-            .selector
-            .map_or_else(LabelSelector::default, |s| LabelSelector {
-                match_labels: s.match_labels.unwrap_or_default(),
-                match_expressions: s
-                    .match_expressions
-                    .into_iter()
-                    .flatten()
-                    .map(|r| LabelRequirement {
-                        key: r.key.unwrap_or_default(),
-                        operator: r.operator.unwrap_or_default(),
-                        values: r.values.unwrap_or_default(),
-                    })
-                    .collect(),
-            });
+        let placement = pod.map_or_else(PlacementSpec::default, placement);
+        let selector = spec.selector.map_or_else(LabelSelector::default, selector);
         let template_generation = meta
             .annotations
             .as_mut()
@@ -224,19 +179,71 @@ impl DaemonSetWire<'_> {
             selector,
             placement,
             min_ready_seconds: i64::from(spec.min_ready_seconds.unwrap_or(0)),
-            status: self.status.map(|s| ControllerStatus {
-                desired: i64::from(s.desired_number_scheduled.unwrap_or(0)),
-                current: i64::from(s.current_number_scheduled.unwrap_or(0)),
-                ready: i64::from(s.number_ready.unwrap_or(0)),
-                available: i64::from(s.number_available.unwrap_or(0)),
-                updated: i64::from(s.updated_number_scheduled.unwrap_or(0)),
-                misscheduled: i64::from(s.number_misscheduled.unwrap_or(0)),
-                unavailable: i64::from(s.number_unavailable.unwrap_or(0)),
-                observed_generation: s.observed_generation,
-            }),
+            status: self.status.map(controller_status),
             annotations: meta.dsguard_annotations(),
             template,
         })
+    }
+}
+
+fn placement(pod: PodSpec<'_>) -> PlacementSpec {
+    PlacementSpec {
+        node_name: pod.node_name.filter(|n| !n.is_empty()),
+        node_selector: pod.node_selector.unwrap_or_default(),
+        required_affinity: pod.affinity.and_then(Affinity::required).map(|sel| {
+            sel.node_selector_terms
+                .into_iter()
+                .flatten()
+                .map(|t| NodeSelectorTerm {
+                    match_expressions: node_requirements(t.match_expressions),
+                    match_fields: node_requirements(t.match_fields),
+                })
+                .collect()
+        }),
+        tolerations: pod
+            .tolerations
+            .into_iter()
+            .flatten()
+            .map(|t| Toleration {
+                key: t.key.unwrap_or_default(),
+                operator: t.operator.unwrap_or_default(),
+                value: t.value.unwrap_or_default(),
+                effect: t
+                    .effect
+                    .filter(|e| !e.is_empty())
+                    .map(|e| TaintEffect::parse(&e)),
+            })
+            .collect(),
+        host_network: pod.host_network.unwrap_or(false),
+    }
+}
+
+fn selector(selector: Selector) -> LabelSelector {
+    LabelSelector {
+        match_labels: selector.match_labels.unwrap_or_default(),
+        match_expressions: selector
+            .match_expressions
+            .into_iter()
+            .flatten()
+            .map(|r| LabelRequirement {
+                key: r.key.unwrap_or_default(),
+                operator: r.operator.unwrap_or_default(),
+                values: r.values.unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
+fn controller_status(s: Status) -> ControllerStatus {
+    ControllerStatus {
+        desired: i64::from(s.desired_number_scheduled.unwrap_or(0)),
+        current: i64::from(s.current_number_scheduled.unwrap_or(0)),
+        ready: i64::from(s.number_ready.unwrap_or(0)),
+        available: i64::from(s.number_available.unwrap_or(0)),
+        updated: i64::from(s.updated_number_scheduled.unwrap_or(0)),
+        misscheduled: i64::from(s.number_misscheduled.unwrap_or(0)),
+        unavailable: i64::from(s.number_unavailable.unwrap_or(0)),
+        observed_generation: s.observed_generation,
     }
 }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::{Affinity, Condition, Meta, Text, condition};
 use crate::cluster::pod::{Deletion, PodInfo, PodPhase, PodReason};
-use crate::cluster::{ObjectKey, POD_TEMPLATE_GENERATION_LABEL, ProjectionError, Uid};
+use crate::cluster::{ObjectKey, POD_TEMPLATE_GENERATION_LABEL, ProjectionError, Timestamp, Uid};
 
 /// The field the DaemonSet controller pins a pod to its node with, in the pod's node affinity.
 const NODE_NAME_FIELD: &str = "metadata.name";
@@ -69,30 +69,8 @@ impl PodWire<'_> {
     pub fn into_info(self) -> Result<PodInfo, ProjectionError> {
         let mut meta = self.metadata.unwrap_or_default();
         let name = meta.required_name("Pod")?;
-        let status = self.status;
-        let (phase, ready, ready_since, unschedulable, waiting) = match status {
-            Some(status) => {
-                let ready = condition(&status.conditions, "Ready");
-                let scheduled = condition(&status.conditions, "PodScheduled");
-                let unschedulable = scheduled
-                    .filter(|c| c.status.as_deref().unwrap_or_default() == "False")
-                    .map(|c| {
-                        Box::new(PodReason {
-                            reason: c
-                                .reason
-                                .clone()
-                                .unwrap_or_else(|| "Unschedulable".to_owned()),
-                            message: c.message.clone(),
-                        })
-                    });
-                (
-                    PodPhase::parse(status.phase.as_deref()),
-                    ready.is_some_and(|c| c.status.as_deref() == Some("True")),
-                    ready.and_then(|c| c.last_transition_time),
-                    unschedulable,
-                    first_waiting(status.init_container_statuses, status.container_statuses),
-                )
-            }
+        let (phase, ready, ready_since, unschedulable, waiting) = match self.status {
+            Some(status) => status.facts(),
             None => (PodPhase::parse(None), false, None, None, None),
         };
         let (node_name, pinned_node) = match self.spec {
@@ -135,6 +113,40 @@ impl PodWire<'_> {
                 .and_then(|g| g.parse().ok()),
             labels: Arc::new(labels),
         })
+    }
+}
+
+/// What the status says: phase, readiness and since when, why unscheduled, why waiting.
+type StatusFacts = (
+    PodPhase,
+    bool,
+    Option<Timestamp>,
+    Option<Box<PodReason>>,
+    Option<Box<PodReason>>,
+);
+
+impl Status<'_> {
+    fn facts(self) -> StatusFacts {
+        let ready = condition(&self.conditions, "Ready");
+        let scheduled = condition(&self.conditions, "PodScheduled");
+        let unschedulable = scheduled
+            .filter(|c| c.status.as_deref().unwrap_or_default() == "False")
+            .map(|c| {
+                Box::new(PodReason {
+                    reason: c
+                        .reason
+                        .clone()
+                        .unwrap_or_else(|| "Unschedulable".to_owned()),
+                    message: c.message.clone(),
+                })
+            });
+        (
+            PodPhase::parse(self.phase.as_deref()),
+            ready.is_some_and(|c| c.status.as_deref() == Some("True")),
+            ready.and_then(|c| c.last_transition_time),
+            unschedulable,
+            first_waiting(self.init_container_statuses, self.container_statuses),
+        )
     }
 }
 
