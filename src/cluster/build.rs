@@ -224,16 +224,17 @@ pub fn daemon_pod(ds: &DaemonSetInfo, node: &str) -> PodInfo {
         key: ObjectKey::new(&ds.key.namespace, format!("{}-{node}", ds.key.name)),
         uid: None,
         created: None,
-        labels: ds
-            .selector
-            .match_labels
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .chain([(
-                super::POD_TEMPLATE_GENERATION_LABEL.to_owned(),
-                "1".to_owned(),
-            )])
-            .collect(),
+        labels: std::sync::Arc::new(
+            ds.selector
+                .match_labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .chain([(
+                    super::POD_TEMPLATE_GENERATION_LABEL.to_owned(),
+                    "1".to_owned(),
+                )])
+                .collect(),
+        ),
         owner: Some((ds.key.name.clone(), ds.uid.clone())),
         node_name: Some(node.to_owned()),
         pinned_node: Some(node.to_owned()),
@@ -244,7 +245,6 @@ pub fn daemon_pod(ds: &DaemonSetInfo, node: &str) -> PodInfo {
         waiting: None,
         deletion: None,
         template_generation: Some(1),
-        revision_hash: None,
     }
 }
 
@@ -266,10 +266,10 @@ impl PodInfo {
     /// Unbound, with the scheduler's `Unschedulable` message.
     pub fn unschedulable(self, message: &str) -> Self {
         let mut pod = self.unbound();
-        pod.unschedulable = Some(PodReason {
+        pod.unschedulable = Some(Box::new(PodReason {
             reason: "Unschedulable".to_owned(),
             message: Some(message.to_owned()),
-        });
+        }));
         pod
     }
 
@@ -277,20 +277,20 @@ impl PodInfo {
     pub fn waiting_for(mut self, reason: &str) -> Self {
         self.phase = PodPhase::Pending;
         self.ready = false;
-        self.waiting = Some(PodReason {
+        self.waiting = Some(Box::new(PodReason {
             reason: reason.to_owned(),
             message: None,
-        });
+        }));
         self
     }
 
     /// Running, not ready, a container waiting for `reason` (e.g. `CrashLoopBackOff`).
     pub fn crashing(mut self, reason: &str) -> Self {
         self.ready = false;
-        self.waiting = Some(PodReason {
+        self.waiting = Some(Box::new(PodReason {
             reason: reason.to_owned(),
             message: None,
-        });
+        }));
         self
     }
 
@@ -332,7 +332,7 @@ impl PodInfo {
     /// Of template generation `generation`.
     pub fn generation(mut self, generation: i64) -> Self {
         self.template_generation = Some(generation);
-        self.labels.insert(
+        std::sync::Arc::make_mut(&mut self.labels).insert(
             super::POD_TEMPLATE_GENERATION_LABEL.to_owned(),
             generation.to_string(),
         );

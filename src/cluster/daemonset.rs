@@ -43,11 +43,15 @@ impl Share {
     fn from_api(value: &IntOrString) -> Option<Self> {
         match value {
             IntOrString::Int(n) => Some(Self::Count(i64::from(*n))),
-            IntOrString::String(s) => s
-                .strip_suffix('%')
-                .and_then(|p| p.trim().parse().ok())
-                .map(Self::Percent),
+            IntOrString::String(s) => Self::percent(s),
         }
+    }
+
+    /// A percentage as written (`25%`); anything else is `None`.
+    pub(crate) fn percent(text: &str) -> Option<Self> {
+        text.strip_suffix('%')
+            .and_then(|p| p.trim().parse().ok())
+            .map(Self::Percent)
     }
 
     /// The number of pods out of `total`, rounded up as the DaemonSet controller rounds both

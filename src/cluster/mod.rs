@@ -1,10 +1,12 @@
 //! The slim model of the cluster: what dsguard keeps of Nodes, DaemonSets and Pods.
 //!
-//! Objects arrive from the Kubernetes API (a watch, or a `kubectl` dump for `dsguard check`) as
-//! full `k8s-openapi` structs. Each is projected here, at the edge, to a small struct that holds
-//! only what the coverage evaluation needs; the full object is dropped. Projection is the only
-//! place that knows the API's field names, and the only place where a malformed object is caught:
-//! it returns a [`ProjectionError`] naming the field, which callers count and skip.
+//! Objects arrive from the Kubernetes API (a watch or a live list) as JSON, parsed once, straight
+//! into wire types that name only the fields dsguard reads (`wire`, through `item`), and projected
+//! to small structs that hold only what the coverage evaluation needs. A `kubectl` dump for
+//! `dsguard check` is read through the full `k8s-openapi` structs instead (its errors name the
+//! offending field's path), projected by `from_api` to the same slim structs. Projection is the
+//! only place that knows the API's field names, and the only place where a malformed object is
+//! caught: it returns a [`ProjectionError`] naming the field, which callers count and skip.
 
 #[cfg(any(test, feature = "testing"))]
 pub mod build;
@@ -12,6 +14,7 @@ mod client;
 mod configmap;
 mod daemonset;
 mod dump;
+mod item;
 mod leader;
 mod lease;
 mod list;
@@ -20,8 +23,10 @@ mod pod;
 mod quantity;
 mod selector;
 mod settings;
+mod uid;
 mod watch;
 mod watch_starts;
+mod wire;
 
 use std::fmt;
 
@@ -36,6 +41,7 @@ pub use daemonset::{
     ControllerStatus, DaemonSetInfo, PlacementSpec, Share, TemplateFacts, UpdateStrategy,
 };
 pub use dump::{DEFAULT_MAX_INPUT_BYTES, InputError, Inventory};
+pub use item::parse_object;
 pub use leader::{
     Change, Election, HaSettings, Leadership, LeaseRecord, SERVICE_ACCOUNT_NAMESPACE, Step,
     next_step, record_to_write,
@@ -49,8 +55,11 @@ pub use node::{
     TaintEffect,
 };
 pub use pod::{Deletion, PodInfo, PodPhase, PodReason};
-pub use selector::{LabelSelector, Labels, NodeSelectorRequirement, NodeSelectorTerm, Toleration};
+pub use selector::{
+    LabelSelector, LabelSets, Labels, NodeSelectorRequirement, NodeSelectorTerm, Toleration,
+};
 pub use settings::{KubeSettings, PodSettings, PodWatch, WatchSettings};
+pub use uid::Uid;
 pub use watch::{
     FAILURE_REASONS, MALFORMED_REASONS, Object, ObjectRef, Resource, WatchEvent, run as run_watch,
 };
@@ -111,6 +120,13 @@ impl ProjectionError {
     pub fn metric_label(&self) -> &'static str {
         match self {
             Self::MissingField { .. } => "missing_field",
+        }
+    }
+
+    /// The name of the object, when it has one.
+    pub fn object_name(&self) -> Option<&str> {
+        match self {
+            Self::MissingField { name, .. } => Some(name.as_str()).filter(|n| *n != "<unnamed>"),
         }
     }
 }

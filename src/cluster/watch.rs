@@ -1,22 +1,21 @@
 //! Watchers: one `kube` watcher per resource (Nodes, DaemonSets, daemon pods), each turning the
 //! API's events into [`WatchEvent`]s of slim objects on a channel to the model task.
 //!
-//! Objects are received untyped and projected here, one by one, so that a malformed object is
-//! counted and skipped instead of failing the whole list. A relist (after a 410 or a dropped
-//! watch) is reconciled here too: objects that were known before and are absent from the new
-//! list are reported deleted, so the model ends with exactly the server's state.
-
-use std::collections::HashSet;
+//! Objects arrive already projected, one [`Item`] each, so that a malformed object is counted
+//! and skipped instead of failing the whole list. The watcher keeps no state of its own: a relist
+//! (after a 410 or a dropped watch) is reported as `Listing`, the listed objects and `Synced`,
+//! and the model deletes what it holds that the new list did not contain.
 
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::{Node, Pod};
-use kube::api::{Api, ApiResource, DynamicObject};
+use kube::api::Api;
 use kube::runtime::{WatchStreamExt, watcher};
 use tokio::sync::mpsc;
 
+use super::item::{DaemonSets, Item, Kind, Nodes, Pods};
 use super::settings::PodWatch;
-use super::{DaemonSetInfo, NodeInfo, ObjectKey, POD_TEMPLATE_GENERATION_LABEL, PodInfo};
+use super::{
+    DaemonSetInfo, LabelSets, NodeInfo, ObjectKey, POD_TEMPLATE_GENERATION_LABEL, PodInfo,
+};
 
 /// A watched resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,6 +43,10 @@ impl Resource {
 }
 
 /// A slim object from a watch.
+// DaemonSets are a few dozen per cluster, pods tens of thousands; an event is moved, never kept,
+// so its size matters less than an allocation per DaemonSet event would (and `Object::DaemonSet`
+// is built by value all over the tests).
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Object {
     /// A node.
@@ -52,6 +55,26 @@ pub enum Object {
     DaemonSet(DaemonSetInfo),
     /// A daemon pod.
     Pod(PodInfo),
+}
+
+impl Object {
+    /// The resource it is one of.
+    pub fn resource(&self) -> Resource {
+        match self {
+            Self::Node(_) => Resource::Nodes,
+            Self::DaemonSet(_) => Resource::DaemonSets,
+            Self::Pod(_) => Resource::Pods,
+        }
+    }
+
+    /// Its identity.
+    pub fn reference(&self) -> ObjectRef {
+        match self {
+            Self::Node(n) => ObjectRef::Node(n.name.clone()),
+            Self::DaemonSet(d) => ObjectRef::DaemonSet(d.key.clone()),
+            Self::Pod(p) => ObjectRef::Pod(p.key.clone()),
+        }
+    }
 }
 
 /// The identity of a watched object.
@@ -98,6 +121,8 @@ pub const FAILURE_REASONS: [&str; 6] = [
 ];
 
 /// Every reason a malformed object is skipped for (projection errors' labels included).
+/// `unserializable` is no longer produced (objects are parsed once, never serialized back); it
+/// stays so that the metric's series keep their names.
 pub const MALFORMED_REASONS: [&str; 3] = ["unserializable", "schema", "missing_field"];
 
 /// A fixed label for a watcher error.
@@ -119,131 +144,85 @@ pub async fn run(
     pods: PodWatch,
     tx: mpsc::Sender<WatchEvent>,
 ) {
-    let (api_resource, config) = match resource {
-        Resource::Nodes => (ApiResource::erase::<Node>(&()), watcher::Config::default()),
-        Resource::DaemonSets => (
-            ApiResource::erase::<DaemonSet>(&()),
-            watcher::Config::default(),
-        ),
+    let config = watcher::Config::default();
+    match resource {
+        Resource::Nodes => watch::<Nodes>(client, config, tx).await,
+        Resource::DaemonSets => watch::<DaemonSets>(client, config, tx).await,
         Resource::Pods => {
             let config = match pods {
-                PodWatch::Daemon => {
-                    watcher::Config::default().labels(POD_TEMPLATE_GENERATION_LABEL)
-                }
-                PodWatch::All => watcher::Config::default(),
+                PodWatch::Daemon => config.labels(POD_TEMPLATE_GENERATION_LABEL),
+                PodWatch::All => config,
             };
-            (ApiResource::erase::<Pod>(&()), config)
+            watch::<Pods>(client, config, tx).await
         }
-    };
+    }
+}
+
+async fn watch<K: Kind>(
+    client: kube::Client,
+    config: watcher::Config,
+    tx: mpsc::Sender<WatchEvent>,
+) {
+    let resource = K::RESOURCE;
     let client = super::watch_starts::reporting_watch_starts(client, resource, tx.clone());
-    let api: Api<DynamicObject> = Api::all_with(client, &api_resource);
+    let api: Api<Item<K>> = Api::all(client);
     let mut stream = watcher(api, config).default_backoff().boxed();
-    let mut known: HashSet<ObjectRef> = HashSet::new();
-    let mut listing: HashSet<ObjectRef> = HashSet::new();
+    let mut labels = LabelSets::default();
     while let Some(item) = stream.next().await {
-        let events = match item {
-            Ok(watcher::Event::Init) => {
-                listing.clear();
-                vec![WatchEvent::Listing(resource)]
+        let event = match item {
+            Ok(watcher::Event::Init) => WatchEvent::Listing(resource),
+            Ok(watcher::Event::InitApply(item) | watcher::Event::Apply(item)) => {
+                applied(item, &mut labels)
             }
-            Ok(watcher::Event::InitApply(object)) => {
-                let event = project(resource, &object, &mut known);
-                if let Some(WatchEvent::Applied(applied)) = &event {
-                    listing.insert(object_ref(applied));
-                }
-                event.into_iter().collect()
-            }
-            Ok(watcher::Event::InitDone) => {
-                let gone: Vec<ObjectRef> = known.difference(&listing).cloned().collect();
-                known = std::mem::take(&mut listing);
-                let mut events: Vec<_> = gone.into_iter().map(WatchEvent::Deleted).collect();
-                events.push(WatchEvent::Synced(resource));
-                events
-            }
-            Ok(watcher::Event::Apply(object)) => {
-                project(resource, &object, &mut known).into_iter().collect()
-            }
-            Ok(watcher::Event::Delete(object)) => match reference(resource, &object) {
-                Some(r) => {
-                    known.remove(&r);
-                    vec![WatchEvent::Deleted(r)]
-                }
-                None => vec![WatchEvent::Malformed(resource, "missing_field")],
+            Ok(watcher::Event::InitDone) => WatchEvent::Synced(resource),
+            Ok(watcher::Event::Delete(item)) => match reference(&item) {
+                Some(r) => WatchEvent::Deleted(r),
+                None => WatchEvent::Malformed(resource, "missing_field"),
             },
             Err(error) => {
                 tracing::warn!(resource = resource.as_str(), %error, "watch failed; retrying with backoff");
-                vec![WatchEvent::Failed(resource, error_label(&error))]
+                WatchEvent::Failed(resource, error_label(&error))
             }
         };
-        for event in events {
-            if tx.send(event).await.is_err() {
-                return;
-            }
+        if tx.send(event).await.is_err() {
+            return;
         }
     }
 }
 
-/// Projects an object; a pod without a DaemonSet owner is dropped (and reported deleted if it
-/// was known: its owner reference was removed).
-fn project(
-    resource: Resource,
-    object: &DynamicObject,
-    known: &mut HashSet<ObjectRef>,
-) -> Option<WatchEvent> {
-    match parse(resource, object) {
-        Ok(Object::Pod(pod)) if pod.owner.is_none() => {
-            let r = ObjectRef::Pod(pod.key);
-            known.remove(&r).then_some(WatchEvent::Deleted(r))
+/// An object that was added or changed, or why it was skipped. Pods without a DaemonSet owner
+/// are passed on too: the model drops them (and the one it held, if the owner was removed). A
+/// pod's labels are shared with the pods that have the same.
+fn applied<K: Kind>(item: Item<K>, labels: &mut LabelSets) -> WatchEvent {
+    match item.object {
+        Ok(Object::Pod(mut pod)) => {
+            pod.labels = labels.share(pod.labels);
+            WatchEvent::Applied(Object::Pod(pod))
         }
-        Ok(parsed) => {
-            known.insert(object_ref(&parsed));
-            Some(WatchEvent::Applied(parsed))
-        }
+        Ok(object) => WatchEvent::Applied(object),
         Err(label) => {
-            let name = object.metadata.name.as_deref().unwrap_or("<unnamed>");
             tracing::warn!(
-                resource = resource.as_str(),
-                name,
+                resource = K::RESOURCE.as_str(),
+                name = item.name().unwrap_or("<unnamed>"),
                 reason = label,
                 "malformed object skipped"
             );
-            Some(WatchEvent::Malformed(resource, label))
+            WatchEvent::Malformed(K::RESOURCE, label)
         }
     }
 }
 
-fn parse(resource: Resource, object: &DynamicObject) -> Result<Object, &'static str> {
-    let value = serde_json::to_value(object).map_err(|_| "unserializable")?;
-    fn typed<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, &'static str> {
-        serde_path_to_error::deserialize(value).map_err(|_| "schema")
+/// The identity of a deleted object: from its projection, or from its metadata when it has
+/// none.
+fn reference<K: Kind>(item: &Item<K>) -> Option<ObjectRef> {
+    if let Ok(object) = &item.object {
+        return Some(object.reference());
     }
-    match resource {
-        Resource::Nodes => NodeInfo::from_api(&typed(value)?).map(Object::Node),
-        Resource::DaemonSets => DaemonSetInfo::from_api(&typed(value)?).map(Object::DaemonSet),
-        Resource::Pods => PodInfo::from_api(&typed(value)?).map(Object::Pod),
-    }
-    .map_err(|e| e.metric_label())
-}
-
-fn reference(resource: Resource, object: &DynamicObject) -> Option<ObjectRef> {
-    let name = object.metadata.name.clone()?;
-    let key = || {
-        ObjectKey::new(
-            object.metadata.namespace.clone().unwrap_or_default(),
-            name.clone(),
-        )
-    };
-    Some(match resource {
+    let name = item.name()?.to_owned();
+    let key = || ObjectKey::new(item.namespace().unwrap_or_default(), name.clone());
+    Some(match K::RESOURCE {
         Resource::Nodes => ObjectRef::Node(name.clone()),
         Resource::DaemonSets => ObjectRef::DaemonSet(key()),
         Resource::Pods => ObjectRef::Pod(key()),
     })
-}
-
-fn object_ref(object: &Object) -> ObjectRef {
-    match object {
-        Object::Node(n) => ObjectRef::Node(n.name.clone()),
-        Object::DaemonSet(d) => ObjectRef::DaemonSet(d.key.clone()),
-        Object::Pod(p) => ObjectRef::Pod(p.key.clone()),
-    }
 }

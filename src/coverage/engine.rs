@@ -283,6 +283,25 @@ impl Coverage {
         }
     }
 
+    /// The names of the nodes the model holds (not those only kept for the pods still bound to
+    /// them): what a relist of nodes is compared with.
+    pub fn node_names(&self) -> impl Iterator<Item = &str> {
+        self.nodes
+            .iter()
+            .filter(|(_, n)| n.info.is_some())
+            .map(|(_, n)| n.name.as_str())
+    }
+
+    /// The DaemonSets the model holds: what a relist of DaemonSets is compared with.
+    pub fn daemonset_keys(&self) -> impl Iterator<Item = &ObjectKey> {
+        self.ds_ids.keys()
+    }
+
+    /// The pods the model holds: what a relist of pods is compared with.
+    pub fn pod_keys(&self) -> impl Iterator<Item = &ObjectKey> {
+        self.pod_ids.keys()
+    }
+
     /// Re-evaluates the cells whose next check is due. Healthy cells without deadlines are not
     /// visited.
     pub fn tick(&mut self, now: Timestamp) {

@@ -44,6 +44,9 @@ pub struct Model {
     incidents: Incidents,
     replacement: Histogram,
     malformed: std::collections::BTreeMap<(Resource, &'static str), u64>,
+    /// What each relist in progress has listed so far, for the resources of which the model held
+    /// objects when the relist started: at `Synced`, what it holds and the list lacked is deleted.
+    relisting: std::collections::BTreeMap<Resource, rustc_hash::FxHashSet<ObjectRef>>,
     /// A restored snapshot's cell clocks, waiting for every watch to have listed.
     restoring: Option<Vec<SavedCell>>,
 }
@@ -58,6 +61,7 @@ impl Model {
             incidents: Incidents::default(),
             replacement: Histogram::new(REPLACEMENT_BUCKETS),
             malformed: Default::default(),
+            relisting: Default::default(),
             restoring: None,
         }
     }
@@ -105,26 +109,82 @@ impl Model {
     pub fn handle(&mut self, event: WatchEvent, now: Timestamp) -> Vec<Transition> {
         self.health.observe(&event, now);
         match event {
-            WatchEvent::Applied(Object::Node(node)) => self.coverage.apply_node(node, now),
-            WatchEvent::Applied(Object::DaemonSet(ds)) => self.coverage.apply_daemonset(ds, now),
-            WatchEvent::Applied(Object::Pod(pod)) => self.coverage.apply_pod(pod, now),
-            WatchEvent::Deleted(ObjectRef::Node(name)) => {
-                self.coverage.delete_node(&name, now);
-                self.incidents.node_deleted(&name, now);
+            // A pod without a DaemonSet owner is none of dsguard's business; if it was held, its
+            // owner reference was removed.
+            WatchEvent::Applied(Object::Pod(pod)) if pod.owner.is_none() => {
+                self.coverage.delete_pod(&pod.key, now)
             }
-            WatchEvent::Deleted(ObjectRef::DaemonSet(key)) => {
-                self.coverage.delete_daemonset(&key, now)
+            WatchEvent::Applied(object) => {
+                if let Some(seen) = self.relisting.get_mut(&object.resource()) {
+                    seen.insert(object.reference());
+                }
+                match object {
+                    Object::Node(node) => self.coverage.apply_node(node, now),
+                    Object::DaemonSet(ds) => self.coverage.apply_daemonset(ds, now),
+                    Object::Pod(pod) => self.coverage.apply_pod(pod, now),
+                }
             }
-            WatchEvent::Deleted(ObjectRef::Pod(key)) => self.coverage.delete_pod(&key, now),
+            WatchEvent::Deleted(reference) => self.delete(reference, now),
             WatchEvent::Malformed(resource, reason) => {
                 *self.malformed.entry((resource, reason)).or_default() += 1
             }
-            WatchEvent::Listing(_)
-            | WatchEvent::Synced(_)
-            | WatchEvent::WatchStarted(_)
-            | WatchEvent::Failed(..) => {}
+            WatchEvent::Listing(resource) => {
+                if self.holds(resource).next().is_some() {
+                    self.relisting.insert(resource, Default::default());
+                } else {
+                    self.relisting.remove(&resource);
+                }
+            }
+            WatchEvent::Synced(resource) => self.finish_relist(resource, now),
+            WatchEvent::WatchStarted(_) | WatchEvent::Failed(..) => {}
         }
         self.settle(now)
+    }
+
+    fn delete(&mut self, reference: ObjectRef, now: Timestamp) {
+        match reference {
+            ObjectRef::Node(name) => {
+                self.coverage.delete_node(&name, now);
+                self.incidents.node_deleted(&name, now);
+            }
+            ObjectRef::DaemonSet(key) => self.coverage.delete_daemonset(&key, now),
+            ObjectRef::Pod(key) => self.coverage.delete_pod(&key, now),
+        }
+    }
+
+    /// The objects of a resource the model holds.
+    fn holds(&self, resource: Resource) -> Box<dyn Iterator<Item = ObjectRef> + '_> {
+        match resource {
+            Resource::Nodes => Box::new(
+                self.coverage
+                    .node_names()
+                    .map(|n| ObjectRef::Node(n.to_owned())),
+            ),
+            Resource::DaemonSets => Box::new(
+                self.coverage
+                    .daemonset_keys()
+                    .map(|k| ObjectRef::DaemonSet(k.clone())),
+            ),
+            Resource::Pods => Box::new(self.coverage.pod_keys().map(|k| ObjectRef::Pod(k.clone()))),
+        }
+    }
+
+    /// A relist completed: what the model holds of the resource and the list did not contain was
+    /// deleted while the watch was down. A relist that listed nothing at all deletes nothing: the
+    /// watch events carry no count, and a `Listing` then `Synced` with nothing between is also
+    /// how a caller marks a watch healthy again without a new list (the reconcile end-to-end
+    /// test's harness does).
+    fn finish_relist(&mut self, resource: Resource, now: Timestamp) {
+        let Some(seen) = self.relisting.remove(&resource) else {
+            return;
+        };
+        if seen.is_empty() {
+            return;
+        }
+        let gone: Vec<ObjectRef> = self.holds(resource).filter(|r| !seen.contains(r)).collect();
+        for reference in gone {
+            self.delete(reference, now);
+        }
     }
 
     /// Advances time: grace periods expire, deadlines pass, blindness is re-judged.

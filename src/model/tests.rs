@@ -398,3 +398,73 @@ fn a_snapshot_before_the_first_sync_saves_no_phantom_clock() {
     assert_eq!(model.coverage().gaps(at(0)).len(), 1, "a phantom orphan");
     assert!(model.snapshot(at(1)).cells.is_empty());
 }
+
+fn pod_keys(model: &Model) -> Vec<String> {
+    let mut keys: Vec<String> = model
+        .coverage()
+        .pod_keys()
+        .map(ToString::to_string)
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// Two nodes, one DaemonSet, its pod on each node; every watch synced.
+fn two_nodes() -> (Model, crate::cluster::DaemonSetInfo) {
+    let mut model = model();
+    let ds = daemonset("ns", "agent");
+    model.handle(WatchEvent::Applied(Object::DaemonSet(ds.clone())), at(0));
+    for name in ["w-1", "w-2"] {
+        model.handle(WatchEvent::Applied(Object::Node(node(name))), at(0));
+        let pod = daemon_pod(&ds, name);
+        model.handle(WatchEvent::Applied(Object::Pod(pod)), at(0));
+    }
+    synced(&mut model, at(0));
+    (model, ds)
+}
+
+#[test]
+fn a_relist_deletes_what_the_model_holds_and_the_new_list_lacks() {
+    let (mut model, ds) = two_nodes();
+    assert_eq!(pod_keys(&model), ["ns/agent-w-1", "ns/agent-w-2"]);
+    // The pods watch was lost; the relist finds only the pod on w-1.
+    model.handle(WatchEvent::Listing(Resource::Pods), at(10));
+    let kept = daemon_pod(&ds, "w-1");
+    model.handle(WatchEvent::Applied(Object::Pod(kept)), at(10));
+    model.handle(WatchEvent::Synced(Resource::Pods), at(10));
+    assert_eq!(pod_keys(&model), ["ns/agent-w-1"]);
+    // The same for nodes.
+    model.handle(WatchEvent::Listing(Resource::Nodes), at(20));
+    model.handle(WatchEvent::Applied(Object::Node(node("w-1"))), at(20));
+    model.handle(WatchEvent::Synced(Resource::Nodes), at(20));
+    assert!(model.coverage().node_info("w-1").is_some());
+    assert!(model.coverage().node_info("w-2").is_none(), "w-2 deleted");
+    let names: Vec<&str> = model.coverage().node_names().collect();
+    assert_eq!(names, ["w-1"]);
+}
+
+#[test]
+fn a_pod_that_loses_its_daemonset_owner_is_deleted() {
+    let (mut model, ds) = two_nodes();
+    let mut released = daemon_pod(&ds, "w-2");
+    released.owner = None;
+    model.handle(WatchEvent::Applied(Object::Pod(released)), at(10));
+    assert_eq!(pod_keys(&model), ["ns/agent-w-1"]);
+    // Also when it happened while the watch was down: absent from what the relist applies.
+    model.handle(WatchEvent::Listing(Resource::Pods), at(20));
+    let mut released = daemon_pod(&ds, "w-1");
+    released.owner = None;
+    model.handle(WatchEvent::Applied(Object::Pod(released)), at(20));
+    let other = daemon_pod(&daemonset("ns", "other"), "w-1");
+    model.handle(WatchEvent::Applied(Object::Pod(other)), at(20));
+    model.handle(WatchEvent::Synced(Resource::Pods), at(20));
+    assert_eq!(pod_keys(&model), ["ns/other-w-1"]);
+}
+
+#[test]
+fn a_relist_that_lists_nothing_deletes_nothing() {
+    let (mut model, _) = two_nodes();
+    model.handle(WatchEvent::Listing(Resource::Pods), at(10));
+    model.handle(WatchEvent::Synced(Resource::Pods), at(10));
+    assert_eq!(pod_keys(&model), ["ns/agent-w-1", "ns/agent-w-2"]);
+}

@@ -65,3 +65,33 @@ fn not_in_matches_an_absent_label() {
     assert!(selector.matches(&labels(&[("zone", "b")])));
     assert!(!selector.matches(&labels(&[("zone", "a")])));
 }
+
+#[test]
+fn pods_with_the_same_labels_share_one_map_and_unused_maps_are_dropped() {
+    use std::sync::Arc;
+    let labels = |app: &str, i: usize| -> Arc<Labels> {
+        Arc::new(
+            [
+                ("app".to_owned(), app.to_owned()),
+                ("i".to_owned(), i.to_string()),
+            ]
+            .into_iter()
+            .collect(),
+        )
+    };
+    let mut sets = LabelSets::default();
+    let first = sets.share(labels("agent", 0));
+    let second = sets.share(labels("agent", 0));
+    assert!(Arc::ptr_eq(&first, &second), "one map for both");
+    assert_eq!(sets.share(labels("other", 0))["app"], "other");
+    assert_eq!(sets.len(), 2);
+    // Many maps that nobody keeps: the set is pruned instead of growing with them.
+    for i in 1..10_000 {
+        drop(sets.share(labels("unique", i)));
+    }
+    assert!(sets.len() < 1_000, "pruned: {}", sets.len());
+    assert!(
+        Arc::ptr_eq(&first, &sets.share(labels("agent", 0))),
+        "a map in use is kept"
+    );
+}
