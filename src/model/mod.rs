@@ -119,10 +119,9 @@ impl Model {
             WatchEvent::Malformed(resource, reason) => {
                 *self.malformed.entry((resource, reason)).or_default() += 1
             }
-            WatchEvent::Listing(_)
-            | WatchEvent::Synced(_)
-            | WatchEvent::WatchStarted(_)
-            | WatchEvent::Failed(..) => {}
+            // A list is complete: the model is as large as it will be for a while.
+            WatchEvent::Synced(_) => self.coverage.shrink_to_fit(),
+            WatchEvent::Listing(_) | WatchEvent::WatchStarted(_) | WatchEvent::Failed(..) => {}
         }
         self.settle(now)
     }
