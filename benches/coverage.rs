@@ -65,7 +65,10 @@ fn main() {
 /// Prints what the engine holds at 5,000 x 20 once every object is applied, and again once
 /// trimmed as after a completed list: the live heap bytes it owns plus its inline size. The slim
 /// objects' share is measured the same way on the input vectors (trimmed to their length, as
-/// each object sits in one slot of the model).
+/// each object sits in one slot of the model); the rest is the engine's own structures. Of those,
+/// the pods' share is what the model grows by while the pods are applied (each pod's object
+/// moves in, so the growth is its slot, index and cell-list cost); what it held before, less the
+/// objects, is the cells' share (cells, node slots and indexes).
 fn memory() {
     let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
     let start = live();
@@ -74,7 +77,20 @@ fn memory() {
     pods.shrink_to_fit();
     let objects = live() - start;
     let pod_count = pods.len();
-    let mut cov = load(nodes, daemonsets, pods);
+    let mut cov = Coverage::new(Settings::default());
+    for ds in daemonsets {
+        cov.apply_daemonset(ds, now());
+    }
+    for n in nodes {
+        cov.apply_node(n, now());
+    }
+    cov.take_transitions();
+    let before_pods = live();
+    for p in pods {
+        cov.apply_pod(p, now());
+    }
+    cov.take_transitions();
+    let per_pod = (live() - before_pods) as f64 / pod_count as f64;
     let cells = NODES * DAEMONSETS;
     let report = |when: &str, cov: &Coverage| {
         let total = live() - start + std::mem::size_of_val(cov);
@@ -82,7 +98,7 @@ fn memory() {
         println!(
             "memory at {NODES} nodes x {DAEMONSETS} DaemonSets ({cells} cells, {pod_count} pods), \
              {when}: engine holds {:.1} MiB = slim objects {:.1} MiB + engine structures \
-             {:.1} MiB ({:.0} B per cell, {:.0} B per pod in all)",
+             {:.1} MiB ({:.0} B per cell in all, {:.0} B per pod in all)",
             mib(total),
             mib(objects),
             mib(engine),
@@ -91,6 +107,11 @@ fn memory() {
         );
     };
     report("as loaded", &cov);
+    println!(
+        "  of the engine structures as loaded, per pod (slot, indexes, cell list): {per_pod:.0} B; \
+         per cell (cells, node slots and the rest): {:.0} B",
+        ((before_pods - start) as f64 - objects as f64) / cells as f64,
+    );
     // What the model does when a list completes (`WatchEvent::Synced`).
     cov.shrink_to_fit();
     report("after shrink_to_fit", &cov);
