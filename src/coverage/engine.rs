@@ -10,7 +10,7 @@
 //!
 //! Memory: objects are addressed by dense slab indexes (`u32` in every link); the name indexes
 //! are hash tables of those indexes that hash the name stored in the object's own slot, so no
-//! name is stored twice; cells are 12-byte [`Slot`]s whose rare parts live in a [`Sidecar`]
+//! name is stored twice; cells are 12-byte `Slot`s whose rare parts live in a `Sidecar`
 //! (`store.rs`); a cell's pods are a list threaded through the pods' own slots. Vectors grow by
 //! an eighth at a time rather than doubling, and [`Coverage::shrink_to_fit`] trims them once a
 //! list is complete.

@@ -48,7 +48,8 @@ impl Coverage {
         for set in self.owned.values_mut() {
             set.shrink_to_fit();
         }
-        self.sidecar.shrink_to_fit();
+        let slots = self.daemonsets.iter_mut().flat_map(|(_, ds)| &mut ds.cells);
+        self.sidecar.shrink_to_fit(slots);
     }
 
     /// The slot of the node named `name`, if the model has one.

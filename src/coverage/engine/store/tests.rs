@@ -96,3 +96,34 @@ fn clearing_keeps_the_pod_list() {
     assert_eq!(slot.first_pod, 7);
     assert_eq!(slot.state, CellState::Excluded);
 }
+
+#[test]
+fn shrinking_moves_the_parts_together_and_keeps_every_cell() {
+    let mut sidecar = Sidecar::default();
+    let mut slots = vec![Slot::default(); 100];
+    for (i, slot) in slots.iter_mut().enumerate() {
+        sidecar.store(slot, gap(&format!("detail {}", i % 7)));
+    }
+    let kept: Vec<usize> = (0..100).filter(|i| i % 10 == 3).collect();
+    for (i, slot) in slots.iter_mut().enumerate() {
+        if !kept.contains(&i) {
+            sidecar.clear(slot);
+        }
+    }
+    let before: Vec<Cell> = slots
+        .iter()
+        .map(|s| sidecar.unpack(s, &GracePeriods::default()))
+        .collect();
+    sidecar.shrink_to_fit(slots.iter_mut());
+    assert_eq!(sidecar.extras.len(), kept.len());
+    assert_eq!(
+        sidecar.extras.capacity(),
+        kept.len(),
+        "the freed room is gone"
+    );
+    let after: Vec<Cell> = slots
+        .iter()
+        .map(|s| sidecar.unpack(s, &GracePeriods::default()))
+        .collect();
+    assert_eq!(after, before);
+}
