@@ -4,6 +4,11 @@
 //! the stored objects (target under 50 ms); `load_from_scratch` builds the model from the
 //! objects as a first list would; `node_event` / `pod_event` apply one watch event (target under
 //! 20 µs median); `idle_tick` is the timer check with nothing due.
+//!
+//! Before the timings it prints the memory the engine holds once built: the live heap bytes
+//! (counted by a wrapper around the system allocator) plus the model's own inline size, split
+//! into the slim objects it stores and the engine's own structures (cells, indexes, vectors),
+//! per cell and per pod.
 
 use divan::Bencher;
 use dsguard::base::Timestamp;
@@ -12,12 +17,104 @@ use dsguard::cluster::build::{daemon_pod, daemonset, node, requirement, term};
 use dsguard::cluster::{DaemonSetInfo, NodeInfo, PodInfo};
 use dsguard::coverage::{CompiledPlacement, Coverage, Settings};
 use jiff::SignedDuration;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 const NODES: usize = 5_000;
 const DAEMONSETS: usize = 20;
 
+/// Counts the live heap bytes, to tell what the model holds once built.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn live() -> usize {
+    LIVE.load(Ordering::Relaxed)
+}
+
 fn main() {
+    memory();
     divan::main();
+}
+
+/// Prints what the engine holds at 5,000 x 20 once every object is applied, and again once
+/// trimmed as after a completed list: the live heap bytes it owns plus its inline size. The slim
+/// objects' share is measured the same way on the input vectors (trimmed to their length, as
+/// each object sits in one slot of the model); the rest is the engine's own structures. Of those,
+/// the pods' share is what the model grows by while the pods are applied (each pod's object
+/// moves in, so the growth is its slot, index and cell-list cost); what it held before, less the
+/// objects, is the cells' share (cells, node slots and indexes).
+fn memory() {
+    let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
+    let start = live();
+    let (nodes, daemonsets) = (nodes(), daemonsets());
+    let mut pods = pods(&nodes, &daemonsets);
+    pods.shrink_to_fit();
+    let objects = live() - start;
+    let pod_count = pods.len();
+    let mut cov = Coverage::new(Settings::default());
+    for ds in daemonsets {
+        cov.apply_daemonset(ds, now());
+    }
+    for n in nodes {
+        cov.apply_node(n, now());
+    }
+    cov.take_transitions();
+    let before_pods = live();
+    for p in pods {
+        cov.apply_pod(p, now());
+    }
+    cov.take_transitions();
+    let per_pod = (live() - before_pods) as f64 / pod_count as f64;
+    let cells = NODES * DAEMONSETS;
+    let report = |when: &str, cov: &Coverage| {
+        let total = live() - start + std::mem::size_of_val(cov);
+        let engine = total.saturating_sub(objects);
+        println!(
+            "memory at {NODES} nodes x {DAEMONSETS} DaemonSets ({cells} cells, {pod_count} pods), \
+             {when}: engine holds {:.1} MiB = slim objects {:.1} MiB + engine structures \
+             {:.1} MiB ({:.0} B per cell in all, {:.0} B per pod in all)",
+            mib(total),
+            mib(objects),
+            mib(engine),
+            engine as f64 / cells as f64,
+            total as f64 / pod_count as f64,
+        );
+    };
+    report("as loaded", &cov);
+    println!(
+        "  of the engine structures as loaded, per pod (slot, indexes, cell list): {per_pod:.0} B; \
+         per cell (cells, node slots and the rest): {:.0} B",
+        ((before_pods - start) as f64 - objects as f64) / cells as f64,
+    );
+    // What the model does when a list completes (`WatchEvent::Synced`).
+    cov.shrink_to_fit();
+    report("after shrink_to_fit", &cov);
 }
 
 fn now() -> Timestamp {

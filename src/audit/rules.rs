@@ -17,7 +17,7 @@ const PREEMPTING: [&str; 2] = ["system-node-critical", "system-cluster-critical"
 const SHOWN: usize = 5;
 
 /// One DaemonSet's cells: (node name, the node if it exists, the cell).
-type Column<'a> = Vec<(&'a str, Option<&'a NodeInfo>, &'a Cell)>;
+type Column<'a> = Vec<(&'a str, Option<&'a NodeInfo>, Cell)>;
 
 /// A rule: the findings it makes of one DaemonSet.
 type RuleFn<'r> = &'r dyn Fn(&Subject<'_>) -> Vec<Finding>;
@@ -348,7 +348,7 @@ fn selector_matches_no_node(s: &Subject<'_>) -> Vec<Finding> {
         .column
         .iter()
         .filter(|(_, node, _)| node.is_some())
-        .map(|(_, _, c)| *c)
+        .map(|(_, _, c)| c)
         .collect();
     let unmatched = |c: &&Cell| {
         c.state == CellState::Excluded

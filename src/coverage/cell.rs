@@ -29,7 +29,43 @@ pub struct CellCounts {
     pub misscheduled: bool,
 }
 
-/// A (DaemonSet, node) cell.
+impl CellCounts {
+    /// The six shares as the low six bits of a byte (desired first), for compact storage.
+    pub fn bits(self) -> u8 {
+        [
+            self.desired,
+            self.current,
+            self.ready,
+            self.available,
+            self.updated,
+            self.misscheduled,
+        ]
+        .into_iter()
+        .enumerate()
+        .fold(0, |bits, (i, set)| bits | (u8::from(set) << i))
+    }
+
+    /// The inverse of [`CellCounts::bits`] (higher bits are ignored).
+    pub fn from_bits(bits: u8) -> Self {
+        let bit = |i: u8| bits & (1 << i) != 0;
+        Self {
+            desired: bit(0),
+            current: bit(1),
+            ready: bit(2),
+            available: bit(3),
+            updated: bit(4),
+            misscheduled: bit(5),
+        }
+    }
+}
+
+/// The moment a gap that began at `since` turns actionable.
+pub fn actionable_at(since: Timestamp, grace: &GracePeriods, state: CellState) -> Timestamp {
+    add(since, grace.for_state(state))
+}
+
+/// A (DaemonSet, node) cell, as views hand it out. The engine stores cells in a compact form
+/// (`engine/store.rs`) and rebuilds this one on demand.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cell {
     /// The state.
@@ -74,6 +110,18 @@ impl Cell {
     pub fn is_actionable(&self, now: Timestamp) -> bool {
         self.actionable_at.is_some_and(|t| t <= now)
     }
+}
+
+/// What [`classify`] needs of a cell's previous value: its state and `since` (kept while the
+/// state holds) and whether a pod was ever seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct History {
+    /// The previous state.
+    pub state: CellState,
+    /// When the previous state began.
+    pub since: Option<Timestamp>,
+    /// A daemon pod has been seen in this cell.
+    pub had_pod: bool,
 }
 
 /// What a cell is computed from.
@@ -122,7 +170,7 @@ impl Verdict {
 
 /// Computes a cell. Pure: the same input, previous cell and time give the same cell, and
 /// classifying a cell again with its own output as `prev` changes nothing.
-pub fn classify(input: &CellInput<'_>, prev: &Cell, now: Timestamp, settings: &Settings) -> Cell {
+pub fn classify(input: &CellInput<'_>, prev: History, now: Timestamp, settings: &Settings) -> Cell {
     let primary = controller_pod(input.pods);
     let counts = controller_counts(input, primary, now);
     let had_pod = prev.had_pod || !input.pods.is_empty();
@@ -134,7 +182,7 @@ pub fn classify(input: &CellInput<'_>, prev: &Cell, now: Timestamp, settings: &S
     } else {
         Some(verdict.began.unwrap_or(now))
     };
-    let actionable_at = since.map(|s| add(s, input.grace.for_state(verdict.state)));
+    let actionable_at = since.map(|s| actionable_at(s, input.grace, verdict.state));
     let next_check = next_check(input, &verdict, actionable_at, primary, now, settings);
     Cell {
         state: verdict.state,

@@ -7,9 +7,17 @@
 //! hands to the alert engine. Time-based changes (grace expiry, deletion deadlines, pods turning
 //! available, new nodes ageing) come from [`Coverage::tick`], which visits only the cells with a
 //! deadline due, never the healthy rest.
+//!
+//! Memory: objects are addressed by dense slab indexes (`u32` in every link); the name indexes
+//! are hash tables of those indexes that hash the name stored in the object's own slot, so no
+//! name is stored twice; cells are 12-byte `Slot`s whose rare parts live in a `Sidecar`
+//! (`store.rs`); a cell's pods are a list threaded through the pods' own slots. Vectors grow by
+//! an eighth at a time rather than doubling, and [`Coverage::shrink_to_fit`] trims them once a
+//! list is complete.
 
 use std::collections::BTreeSet;
 
+use hashbrown::HashTable;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
@@ -22,6 +30,8 @@ use super::grace::{AnnotationError, GracePeriods, Settings};
 use super::{CellState, CompiledPlacement, Reason};
 use crate::base::Timestamp;
 use crate::cluster::{DaemonSetInfo, NodeInfo, ObjectKey, PodInfo};
+use slots::{hash, insert};
+use store::{NONE, Sidecar, Slot, index};
 
 /// A change of one cell, for the alert engine.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -49,15 +59,15 @@ pub struct CellSummary {
     pub actionable: bool,
 }
 
-/// Where a pod sits in the model.
+/// Where a pod sits in the model (slab indexes as `u32`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Place {
     /// No DaemonSet claims it (yet).
     Unclaimed,
     /// Claimed, but neither bound nor pinned to a node: the controller ignores it.
-    Unassigned(usize),
+    Unassigned(u32),
     /// In the cell of (DaemonSet, node).
-    Cell(usize, usize),
+    Cell(u32, u32),
 }
 
 #[derive(Clone, Debug)]
@@ -66,15 +76,9 @@ struct NodeSlot {
     /// `None` once the node is deleted while pods are still bound to it.
     info: Option<NodeInfo>,
     /// Pods in this node's cells.
-    pods: usize,
+    pods: u32,
     counts: NodeCounts,
     states: StateCounts,
-}
-
-#[derive(Clone, Debug, Default)]
-struct CellSlot {
-    cell: Cell,
-    pods: Vec<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -84,7 +88,7 @@ struct DaemonSetSlot {
     grace: GracePeriods,
     annotation_errors: Vec<AnnotationError>,
     /// Indexed by node slot.
-    cells: Vec<CellSlot>,
+    cells: Vec<Slot>,
     counts: DaemonSetCounts,
     states: StateCounts,
     unassigned: usize,
@@ -94,6 +98,8 @@ struct DaemonSetSlot {
 struct PodSlot {
     info: PodInfo,
     place: Place,
+    /// The next pod in the same cell, or `NONE`.
+    next: u32,
 }
 
 /// The coverage model: objects, cells, counts, timers and pending transitions.
@@ -101,17 +107,21 @@ struct PodSlot {
 pub struct Coverage {
     settings: Settings,
     nodes: Slab<NodeSlot>,
-    node_ids: HashMap<String, usize>,
+    /// Node slots by the name in the slot.
+    node_ids: HashTable<u32>,
     daemonsets: Slab<DaemonSetSlot>,
     ds_ids: HashMap<ObjectKey, usize>,
     pods: Slab<PodSlot>,
-    pod_ids: HashMap<ObjectKey, usize>,
+    /// Pod slots by the key in the slot's object.
+    pod_ids: HashTable<u32>,
     /// Pods by the DaemonSet their owner reference names, whether or not it exists yet.
-    owned: HashMap<ObjectKey, HashSet<usize>>,
+    owned: HashMap<ObjectKey, HashSet<u32>>,
     /// (when, DaemonSet slot, node slot): cells to re-evaluate at a moment.
-    timers: BTreeSet<(Timestamp, usize, usize)>,
+    timers: BTreeSet<(Timestamp, u32, u32)>,
     /// Number of node slots every DaemonSet's `cells` covers.
     width: usize,
+    /// The out-of-line parts of the cells.
+    sidecar: Sidecar,
     transitions: Vec<Transition>,
 }
 
@@ -121,14 +131,15 @@ impl Coverage {
         Self {
             settings,
             nodes: Slab::new(),
-            node_ids: HashMap::default(),
+            node_ids: HashTable::new(),
             daemonsets: Slab::new(),
             ds_ids: HashMap::default(),
             pods: Slab::new(),
-            pod_ids: HashMap::default(),
+            pod_ids: HashTable::new(),
             owned: HashMap::default(),
             timers: BTreeSet::new(),
             width: 0,
+            sidecar: Sidecar::default(),
             transitions: Vec::new(),
         }
     }
@@ -147,7 +158,7 @@ impl Coverage {
 
     /// Removes a node. Pods still bound to it stay, in cells that say so (`orphaned`).
     pub fn delete_node(&mut self, name: &str, now: Timestamp) {
-        let Some(&n) = self.node_ids.get(name) else {
+        let Some(n) = self.node_id(name) else {
             return;
         };
         self.nodes[n].info = None;
@@ -175,7 +186,7 @@ impl Coverage {
                     placement,
                     grace,
                     annotation_errors,
-                    cells: vec![CellSlot::default(); self.width],
+                    cells: vec![Slot::default(); self.width],
                     counts: DaemonSetCounts::default(),
                     states: StateCounts::default(),
                     unassigned: 0,
@@ -195,7 +206,7 @@ impl Coverage {
             .get(&key)
             .into_iter()
             .flatten()
-            .copied()
+            .map(|&p| p as usize)
             .collect();
         for p in owned {
             self.replace_pod(p, now);
@@ -213,25 +224,34 @@ impl Coverage {
             return;
         };
         let slot = self.daemonsets.remove(d);
-        for (n, cell_slot) in slot.cells.into_iter().enumerate() {
-            let cell = cell_slot.cell;
-            if let Some(t) = cell.next_check {
-                self.timers.remove(&(t, d, n));
+        for (n, mut cell) in slot.cells.into_iter().enumerate() {
+            if let Some(t) = self.sidecar.next_check(&cell) {
+                self.timers.remove(&(t, index(d), index(n)));
             }
-            for p in cell_slot.pods {
-                self.pods[p].place = Place::Unclaimed;
+            let mut p = cell.first_pod;
+            while p != NONE {
+                let pod = &mut self.pods[p as usize];
+                pod.place = Place::Unclaimed;
+                p = std::mem::replace(&mut pod.next, NONE);
                 self.nodes[n].pods -= 1;
             }
             if let Some(node) = self.nodes.get_mut(n) {
-                node.counts.apply(&cell.counts, -1);
+                node.counts.apply(&cell.counts(), -1);
                 node.states.apply(cell.state, -1);
             }
-            let (from, to) = (summary(&cell), summary(&Cell::default()));
+            let (from, to) = (summary(&cell), summary(&Slot::default()));
+            self.sidecar.clear(&mut cell);
             if is_news(from, to) {
                 self.push_transition(slot.info.key.clone(), n, from, to, now);
             }
         }
-        let owned: Vec<usize> = self.owned.get(key).into_iter().flatten().copied().collect();
+        let owned: Vec<usize> = self
+            .owned
+            .get(key)
+            .into_iter()
+            .flatten()
+            .map(|&p| p as usize)
+            .collect();
         for p in owned {
             self.pods[p].place = Place::Unclaimed;
         }
@@ -244,8 +264,8 @@ impl Coverage {
     /// Adds or updates a pod and re-evaluates the cells it leaves and enters.
     pub fn apply_pod(&mut self, info: PodInfo, now: Timestamp) {
         let owner = owner_key(&info);
-        let p = match self.pod_ids.get(&info.key) {
-            Some(&p) => {
+        let p = match self.pod_id(&info.key) {
+            Some(p) => {
                 let old_owner = owner_key(&self.pods[p].info);
                 if old_owner != owner {
                     self.unindex_owner(p, old_owner.as_ref());
@@ -255,12 +275,18 @@ impl Coverage {
                 p
             }
             None => {
-                let key = info.key.clone();
-                let p = self.pods.insert(PodSlot {
-                    info,
-                    place: Place::Unclaimed,
-                });
-                self.pod_ids.insert(key, p);
+                let hash = hash(&info.key);
+                let p = insert(
+                    &mut self.pods,
+                    PodSlot {
+                        info,
+                        place: Place::Unclaimed,
+                        next: NONE,
+                    },
+                );
+                let pods = &self.pods;
+                self.pod_ids
+                    .insert_unique(hash, index(p), |&q| self::hash(&pods[q as usize].info.key));
                 self.index_owner(p, owner.as_ref());
                 p
             }
@@ -270,7 +296,7 @@ impl Coverage {
 
     /// Removes a pod and re-evaluates its cell.
     pub fn delete_pod(&mut self, key: &ObjectKey, now: Timestamp) {
-        let Some(p) = self.pod_ids.remove(key) else {
+        let Some(p) = self.remove_pod_id(key) else {
             return;
         };
         let old = self.unplace(p);
@@ -278,8 +304,8 @@ impl Coverage {
         self.unindex_owner(p, owner.as_ref());
         self.pods.remove(p);
         if let Place::Cell(d, n) = old {
-            self.evaluate(d, n, now);
-            self.release_node_slot(n);
+            self.evaluate(d as usize, n as usize, now);
+            self.release_node_slot(n as usize);
         }
     }
 
@@ -310,7 +336,7 @@ impl Coverage {
                 break;
             }
             self.timers.pop_first();
-            self.evaluate(d, n, now);
+            self.evaluate(d as usize, n as usize, now);
         }
     }
 
@@ -334,22 +360,24 @@ impl Coverage {
             ds.states = StateCounts::default();
             ds.unassigned = 0;
             for (n, slot) in ds.cells.iter_mut().enumerate() {
-                slot.pods.clear();
-                let history = Cell {
-                    state: slot.cell.state,
-                    since: slot.cell.since,
-                    had_pod: slot.cell.had_pod,
+                let history = self.sidecar.history(slot);
+                let cell = Cell {
+                    state: history.state,
+                    since: history.since,
+                    had_pod: history.had_pod,
                     ..Cell::default()
                 };
-                slot.cell = history;
-                ds.states.apply(slot.cell.state, 1);
+                self.sidecar.store(slot, cell);
+                slot.first_pod = NONE;
+                ds.states.apply(slot.state, 1);
                 if let Some(node) = self.nodes.get_mut(n) {
-                    node.states.apply(slot.cell.state, 1);
+                    node.states.apply(slot.state, 1);
                 }
             }
         }
         let pods: Vec<usize> = self.pods.iter().map(|(p, _)| p).collect();
         for p in pods {
+            self.pods[p].next = NONE;
             let place = self.claim(p);
             self.place(p, place);
         }
@@ -358,55 +386,9 @@ impl Coverage {
             .iter()
             .flat_map(|(d, _)| self.nodes.iter().map(move |(n, _)| (d, n)))
             .collect();
+        // A cell's pods are in no particular order: classification does not depend on it.
         for (d, n) in cells {
-            self.daemonsets[d].cells[n].pods.sort_unstable();
             self.evaluate(d, n, now);
-        }
-    }
-
-    fn node_slot(&mut self, name: &str) -> usize {
-        if let Some(&n) = self.node_ids.get(name) {
-            return n;
-        }
-        let n = self.nodes.insert(NodeSlot {
-            name: name.to_owned(),
-            info: None,
-            pods: 0,
-            counts: NodeCounts::default(),
-            states: StateCounts::default(),
-        });
-        let excluded = self.daemonsets.len() as i64;
-        self.nodes[n].states.apply(CellState::Excluded, excluded);
-        self.node_ids.insert(name.to_owned(), n);
-        if n >= self.width {
-            let grow = (n + 1 - self.width) as i64;
-            self.width = n + 1;
-            for (_, ds) in &mut self.daemonsets {
-                ds.cells.resize_with(self.width, CellSlot::default);
-                ds.states.apply(CellState::Excluded, grow);
-            }
-        }
-        n
-    }
-
-    /// Frees a deleted node's slot once no pod refers to it; its cells are then all excluded.
-    fn release_node_slot(&mut self, n: usize) {
-        let Some(node) = self.nodes.get(n) else {
-            return;
-        };
-        if node.info.is_some() || node.pods > 0 {
-            return;
-        }
-        let node = self.nodes.remove(n);
-        self.node_ids.remove(&node.name);
-        for (d, ds) in &mut self.daemonsets {
-            let old = std::mem::take(&mut ds.cells[n]);
-            debug_assert!(old.pods.is_empty() && old.cell.counts == Default::default());
-            if let Some(t) = old.cell.next_check {
-                self.timers.remove(&(t, d, n));
-            }
-            ds.states.apply(old.cell.state, -1);
-            ds.states.apply(CellState::Excluded, 1);
         }
     }
 
@@ -424,8 +406,10 @@ impl Coverage {
             let node = self.nodes[n].info.as_ref();
             let placement = node.map(|node| ds.placement.evaluate(node));
             let slot = &ds.cells[n];
-            let pods: SmallVec<[&PodInfo; 2]> =
-                slot.pods.iter().map(|&p| &self.pods[p].info).collect();
+            let pods: SmallVec<[&PodInfo; 2]> = self
+                .cell_pods(slot.first_pod)
+                .map(|p| &self.pods[p].info)
+                .collect();
             let input = CellInput {
                 ds: &ds.info,
                 grace: &ds.grace,
@@ -433,26 +417,30 @@ impl Coverage {
                 placement: placement.as_ref(),
                 pods: &pods,
             };
-            classify(&input, &slot.cell, now, &self.settings)
+            classify(&input, self.sidecar.history(slot), now, &self.settings)
         };
         let ds = &mut self.daemonsets[d];
-        let old = std::mem::replace(&mut ds.cells[n].cell, new);
-        let new = &ds.cells[n].cell;
-        ds.counts.apply(&old.counts, -1);
-        ds.counts.apply(&new.counts, 1);
+        let old = ds.cells[n];
+        let (old_next, new_next) = (self.sidecar.next_check(&old), new.next_check);
+        let (old_counts, new_counts) = (old.counts(), new.counts);
+        self.sidecar.store(&mut ds.cells[n], new);
+        let new = &ds.cells[n];
+        ds.counts.apply(&old_counts, -1);
+        ds.counts.apply(&new_counts, 1);
         ds.states.apply(old.state, -1);
         ds.states.apply(new.state, 1);
         let node = &mut self.nodes[n];
-        node.counts.apply(&old.counts, -1);
-        node.counts.apply(&new.counts, 1);
+        node.counts.apply(&old_counts, -1);
+        node.counts.apply(&new_counts, 1);
         node.states.apply(old.state, -1);
         node.states.apply(new.state, 1);
-        if old.next_check != new.next_check {
-            if let Some(t) = old.next_check {
-                self.timers.remove(&(t, d, n));
+        if old_next != new_next {
+            let (d32, n32) = (index(d), index(n));
+            if let Some(t) = old_next {
+                self.timers.remove(&(t, d32, n32));
             }
-            if let Some(t) = new.next_check {
-                self.timers.insert((t, d, n));
+            if let Some(t) = new_next {
+                self.timers.insert((t, d32, n32));
             }
         }
         let (from, to) = (summary(&old), summary(new));
@@ -486,16 +474,18 @@ fn is_news(from: CellSummary, to: CellSummary) -> bool {
     from != to && !(from.state == CellState::Excluded && to.state == CellState::Excluded)
 }
 
-fn summary(cell: &Cell) -> CellSummary {
+fn summary(cell: &Slot) -> CellSummary {
     CellSummary {
         state: cell.state,
         reason: cell.reason,
-        actionable: cell.actionable,
+        actionable: cell.actionable(),
     }
 }
 
 mod pods;
 mod restore;
+mod slots;
+mod store;
 
 use pods::owner_key;
 mod views;

@@ -135,7 +135,11 @@ impl Model {
                     self.relisting.remove(&resource);
                 }
             }
-            WatchEvent::Synced(resource) => self.finish_relist(resource, now),
+            // A list is complete: the model is as large as it will be for a while.
+            WatchEvent::Synced(resource) => {
+                self.finish_relist(resource, now);
+                self.coverage.shrink_to_fit();
+            }
             WatchEvent::WatchStarted(_) | WatchEvent::Failed(..) => {}
         }
         self.settle(now)

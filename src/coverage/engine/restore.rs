@@ -22,15 +22,17 @@ impl Coverage {
         had_pod: bool,
         now: Timestamp,
     ) -> bool {
-        let (Some(&d), Some(&n)) = (self.ds_ids.get(daemonset), self.node_ids.get(node)) else {
+        let (Some(&d), Some(n)) = (self.ds_ids.get(daemonset), self.node_id(node)) else {
             return false;
         };
-        let cell = &mut self.daemonsets[d].cells[n].cell;
-        if cell.state != state {
+        let slot = &mut self.daemonsets[d].cells[n];
+        if slot.state != state {
             return false;
         }
-        cell.had_pod |= had_pod;
-        cell.since = Some(since);
+        if had_pod {
+            slot.set_had_pod();
+        }
+        self.sidecar.set_since(slot, since);
         // Re-classifying keeps `since` (same state) and recomputes grace, timers and counts.
         self.evaluate(d, n, now);
         true

@@ -113,7 +113,7 @@ impl Coverage {
             .flat_map(|(d, ds)| {
                 self.nodes
                     .iter()
-                    .filter(move |(n, _)| ds.cells[*n].cell.state.is_gap())
+                    .filter(move |(n, _)| ds.cells[*n].state.is_gap())
                     .map(move |(n, _)| self.cell_view(d, n))
             })
             .map(|view| GapView {
@@ -179,7 +179,8 @@ impl Coverage {
                     .iter()
                     .zip(&usable)
                     .filter(|(slot, usable)| {
-                        **usable && slot.cell.counts.desired && !slot.cell.counts.updated
+                        let counts = slot.counts();
+                        **usable && counts.desired && !counts.updated
                     })
                     .count();
                 (ds.info.key.clone(), count as i64)
@@ -194,29 +195,31 @@ impl Coverage {
         Some(&self.daemonsets[*self.ds_ids.get(key)?].info)
     }
 
-    /// One DaemonSet's cells on every node slot, without copying: (node name, the node's object
-    /// if it still exists, the cell). In no particular order; empty for an unknown DaemonSet.
+    /// One DaemonSet's cells on every node slot, without copying the names: (node name, the
+    /// node's object if it still exists, the cell). In no particular order; empty for an unknown
+    /// DaemonSet.
     pub fn column<'a>(
         &'a self,
         daemonset: &ObjectKey,
-    ) -> impl Iterator<Item = (&'a str, Option<&'a crate::cluster::NodeInfo>, &'a Cell)> + 'a {
+    ) -> impl Iterator<Item = (&'a str, Option<&'a crate::cluster::NodeInfo>, Cell)> + 'a {
         let d = self.ds_ids.get(daemonset).copied();
         d.into_iter().flat_map(move |d| {
-            let cells = &self.daemonsets[d].cells;
-            self.nodes
-                .iter()
-                .map(move |(n, node)| (node.name.as_str(), node.info.as_ref(), &cells[n].cell))
+            let ds = &self.daemonsets[d];
+            self.nodes.iter().map(move |(n, node)| {
+                let cell = self.sidecar.unpack(&ds.cells[n], &ds.grace);
+                (node.name.as_str(), node.info.as_ref(), cell)
+            })
         })
     }
 
     /// One node's slim object, if the node exists.
     pub fn node_info(&self, name: &str) -> Option<&crate::cluster::NodeInfo> {
-        self.nodes[*self.node_ids.get(name)?].info.as_ref()
+        self.nodes[self.node_id(name)?].info.as_ref()
     }
 
     /// One node's view (also for a deleted node still holding pods).
     pub fn node(&self, name: &str) -> Option<NodeView> {
-        let n = &self.nodes[*self.node_ids.get(name)?];
+        let n = &self.nodes[self.node_id(name)?];
         Some(NodeView {
             name: n.name.clone(),
             health: n.info.as_ref().map(|i| i.health),
@@ -229,13 +232,13 @@ impl Coverage {
     /// One cell.
     pub fn cell(&self, daemonset: &ObjectKey, node: &str) -> Option<CellView> {
         let d = *self.ds_ids.get(daemonset)?;
-        let n = *self.node_ids.get(node)?;
+        let n = self.node_id(node)?;
         Some(self.cell_view(d, n))
     }
 
     /// Every DaemonSet's cell on one node (its row), by DaemonSet.
     pub fn node_cells(&self, node: &str) -> Vec<CellView> {
-        let Some(&n) = self.node_ids.get(node) else {
+        let Some(n) = self.node_id(node) else {
             return Vec::new();
         };
         let mut row: Vec<_> = self
@@ -275,8 +278,8 @@ impl Coverage {
             .map(|&(t, d, n)| {
                 (
                     t,
-                    self.daemonsets[d].info.key.clone(),
-                    self.nodes[n].name.clone(),
+                    self.daemonsets[d as usize].info.key.clone(),
+                    self.nodes[n as usize].name.clone(),
                 )
             })
             .collect()
@@ -300,16 +303,15 @@ impl Coverage {
     fn cell_view(&self, d: usize, n: usize) -> CellView {
         let ds = &self.daemonsets[d];
         let slot = &ds.cells[n];
-        let mut pods: Vec<String> = slot
-            .pods
-            .iter()
-            .map(|&p| self.pods[p].info.key.name.clone())
+        let mut pods: Vec<String> = self
+            .cell_pods(slot.first_pod)
+            .map(|p| self.pods[p].info.key.name.clone())
             .collect();
         pods.sort();
         CellView {
             daemonset: ds.info.key.clone(),
             node: self.nodes[n].name.clone(),
-            cell: slot.cell.clone(),
+            cell: self.sidecar.unpack(slot, &ds.grace),
             pods,
         }
     }

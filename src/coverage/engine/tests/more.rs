@@ -202,32 +202,68 @@ fn snapshot(cov: &Coverage) -> Snapshot {
     )
 }
 
+/// Applies one operation at `now` (which `Advance` moves on).
+fn apply(cov: &mut Coverage, op: &Op, now: &mut Timestamp) {
+    let at = *now;
+    match *op {
+        Op::Node(n, v) => cov.apply_node(node_variant(NODES[n], v, at), at),
+        Op::DeleteNode(n) => cov.delete_node(NODES[n], at),
+        Op::DaemonSet(d, v) => cov.apply_daemonset(ds_variant(d, v), at),
+        Op::DeleteDaemonSet(d) => cov.delete_daemonset(&ObjectKey::new("ns", format!("ds{d}")), at),
+        Op::Pod(d, n, c, v) => cov.apply_pod(pod_variant(d, n, c, v, at), at),
+        Op::DeletePod(d, n, c) => {
+            cov.delete_pod(&ObjectKey::new("ns", format!("ds{d}-{}-{c}", NODES[n])), at);
+        }
+        Op::Advance(seconds) => {
+            *now += SignedDuration::from_secs(seconds);
+            cov.tick(*now);
+        }
+    }
+}
+
 fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     let mut cov = Coverage::new(Settings::default());
     let mut now = t0();
     for op in ops {
-        match *op {
-            Op::Node(n, v) => cov.apply_node(node_variant(NODES[n], v, now), now),
-            Op::DeleteNode(n) => cov.delete_node(NODES[n], now),
-            Op::DaemonSet(d, v) => cov.apply_daemonset(ds_variant(d, v), now),
-            Op::DeleteDaemonSet(d) => {
-                cov.delete_daemonset(&ObjectKey::new("ns", format!("ds{d}")), now)
-            }
-            Op::Pod(d, n, c, v) => cov.apply_pod(pod_variant(d, n, c, v, now), now),
-            Op::DeletePod(d, n, c) => {
-                cov.delete_pod(
-                    &ObjectKey::new("ns", format!("ds{d}-{}-{c}", NODES[n])),
-                    now,
-                );
-            }
-            Op::Advance(seconds) => {
-                now += SignedDuration::from_secs(seconds);
-                cov.tick(now);
-            }
-        }
+        apply(&mut cov, op, &mut now);
         let mut fresh = cov.clone();
         fresh.recompute_all(now);
         prop_assert_eq!(snapshot(&cov), snapshot(&fresh), "after {:?}", op);
+    }
+    Ok(())
+}
+
+/// A model trimmed after every event (as after every completed list) shows the same cells,
+/// counts and timers as one never trimmed, and goes on evolving the same way.
+fn run_shrinking(ops: &[Op]) -> Result<(), TestCaseError> {
+    let mut cov = Coverage::new(Settings::default());
+    let mut trimmed = Coverage::new(Settings::default());
+    let (mut now, mut trimmed_now) = (t0(), t0());
+    for op in ops {
+        apply(&mut cov, op, &mut now);
+        apply(&mut trimmed, op, &mut trimmed_now);
+        trimmed.shrink_to_fit();
+        // Trimming may hand a later node another slot number, so timers due at the same moment
+        // and a column's transitions can come in another order; each cell's own transitions
+        // keep theirs (the sort is stable).
+        let timers_sorted = |mut s: Snapshot| {
+            s.3.sort();
+            s
+        };
+        prop_assert_eq!(
+            timers_sorted(snapshot(&cov)),
+            timers_sorted(snapshot(&trimmed)),
+            "after {:?}",
+            op
+        );
+        let by_cell = |mut t: Vec<Transition>| {
+            t.sort_by(|a, b| (&a.daemonset, &a.node).cmp(&(&b.daemonset, &b.node)));
+            t
+        };
+        prop_assert_eq!(
+            by_cell(cov.take_transitions()),
+            by_cell(trimmed.take_transitions())
+        );
     }
     Ok(())
 }
@@ -238,6 +274,11 @@ proptest! {
     #[test]
     fn incremental_cells_and_counts_equal_a_full_recomputation(ops in prop::collection::vec(op(), 1..60)) {
         run(&ops)?;
+    }
+
+    #[test]
+    fn trimming_the_model_changes_nothing_it_shows(ops in prop::collection::vec(op(), 1..60)) {
+        run_shrinking(&ops)?;
     }
 }
 
