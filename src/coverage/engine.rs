@@ -325,7 +325,7 @@ impl Coverage {
 
     /// The pods the model holds: what a relist of pods is compared with.
     pub fn pod_keys(&self) -> impl Iterator<Item = &ObjectKey> {
-        self.pod_ids.keys()
+        self.pods.iter().map(|(_, p)| &p.info.key)
     }
 
     /// Re-evaluates the cells whose next check is due. Healthy cells without deadlines are not
