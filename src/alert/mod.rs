@@ -13,6 +13,7 @@
 //! again, with the original ids, so no notification is lost between the decision and the outbox.
 
 mod config;
+mod deadline;
 mod route;
 mod rules;
 mod silence;
@@ -20,6 +21,7 @@ mod state;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
@@ -70,8 +72,12 @@ struct Group {
 pub struct AlertEngine {
     settings: AlertSettings,
     rollouts: rules::RolloutTracker,
+    /// When the rules said, at the last evaluation, that time alone may change them.
+    rules_change_at: Option<Timestamp>,
     state: Saved,
     state_file: Option<PathBuf>,
+    /// Woken when something outside an evaluation changes what it decides (a silence).
+    changes: Arc<tokio::sync::Notify>,
 }
 
 /// One alert as the API shows it.
@@ -97,8 +103,10 @@ impl AlertEngine {
         Self {
             settings,
             rollouts: rules::RolloutTracker::default(),
+            rules_change_at: None,
             state,
             state_file,
+            changes: Arc::default(),
         }
     }
 
@@ -115,13 +123,17 @@ impl AlertEngine {
         now: Timestamp,
         advice: rules::Advice<'_>,
     ) -> Vec<Notification> {
-        let conditions = rules::conditions(
+        let rules::Conditions {
+            holding: conditions,
+            changes_at,
+        } = rules::conditions(
             model,
             now,
             &self.settings.runbook_base_url,
             &mut self.rollouts,
             advice,
         );
+        self.rules_change_at = changes_at;
         let before = serde_json::to_string(&self.state.active).unwrap_or_default();
         let mut holding = BTreeMap::new();
         for condition in conditions {
@@ -424,6 +436,7 @@ impl AlertEngine {
         self.state.next_silence += 1;
         self.state.silences.push(silence.clone());
         self.save();
+        self.changes.notify_one();
         Ok(silence)
     }
 
@@ -445,6 +458,7 @@ impl AlertEngine {
         };
         silence.ends_at = now;
         self.save();
+        self.changes.notify_one();
         true
     }
 

@@ -113,6 +113,8 @@ pub struct Coverage {
     /// Number of node slots every DaemonSet's `cells` covers.
     width: usize,
     transitions: Vec<Transition>,
+    /// Gap cells and rollout counters, kept as cells change.
+    index: gaps::GapIndex,
 }
 
 impl Coverage {
@@ -130,6 +132,7 @@ impl Coverage {
             timers: BTreeSet::new(),
             width: 0,
             transitions: Vec::new(),
+            index: gaps::GapIndex::default(),
         }
     }
 
@@ -215,6 +218,7 @@ impl Coverage {
         let slot = self.daemonsets.remove(d);
         for (n, cell_slot) in slot.cells.into_iter().enumerate() {
             let cell = cell_slot.cell;
+            self.index.cell_changed(d, n, &Cell::default(), None);
             if let Some(t) = cell.next_check {
                 self.timers.remove(&(t, d, n));
             }
@@ -388,6 +392,7 @@ impl Coverage {
             }
             ds.states.apply(old.cell.state, -1);
             ds.states.apply(CellState::Excluded, 1);
+            self.index.cell_changed(d, n, &Cell::default(), None);
         }
     }
 
@@ -441,6 +446,7 @@ impl Coverage {
             let key = ds.info.key.clone();
             self.push_transition(key, n, from, to, now);
         }
+        self.index_cell(d, n);
     }
 
     fn push_transition(
@@ -475,6 +481,7 @@ fn summary(cell: &Cell) -> CellSummary {
     }
 }
 
+mod gaps;
 mod pods;
 mod restore;
 
