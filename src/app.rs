@@ -37,11 +37,17 @@ pub const WATCH_EVENT_QUEUE: usize = 1024;
 
 /// The longest the model task goes without evaluating the alert rules, in real time. Every
 /// change the rules read and every deadline (grace, `for`, group timers, silences, blindness,
-/// the model file) wakes it on time; this tick is only the safety net for what announces
-/// nothing (the dispatcher taking hold of a decided notification, which the next evaluation
-/// lets go of). On a healthy cluster an evaluation reads the gap index, not the cells, and costs
-/// microseconds, so once a second is free.
+/// the model file, a new reconcile plan, a leadership change) wakes it on time; this tick is
+/// only the safety net for a change that announces itself nowhere (a bug, or a new input added
+/// without a wake-up), bounding its delay to a second. On a healthy cluster an evaluation reads
+/// the gap index, not the cells, and costs microseconds, so once a second is free.
 pub const SAFETY_TICK: Duration = Duration::from_secs(1);
+
+/// While the alert engine keeps decided notifications pending, the model task evaluates at
+/// least this often, so that it lets go of those the dispatcher holds by then: the dispatcher's
+/// log of finished notification ids (`notify::store::FINISHED_IDS`) is sized for what can finish
+/// within this time, which was the old evaluation tick's.
+pub const RELEASE_EVERY: Duration = Duration::from_millis(250);
 
 /// After an evaluation that took `c`, the next waits until `c × EVALUATION_PACE` has passed, so
 /// that evaluating takes at most a quarter of the model task's time: one of a few microseconds

@@ -198,6 +198,11 @@ impl AlertEngine {
         self.state.pending.clone()
     }
 
+    /// How many decided notifications are not released yet (see [`AlertEngine::pending`]).
+    pub fn pending_count(&self) -> usize {
+        self.state.pending.len()
+    }
+
     /// Lets go of the pending notifications that `held` says the dispatcher holds (durable in
     /// its outbox, or finished); returns how many are still pending.
     pub fn release_held(&mut self, held: &dyn Fn(&Notification) -> bool) -> usize {

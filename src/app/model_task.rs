@@ -158,13 +158,12 @@ impl Pass {
         let started = Instant::now();
         let notifications = if self.schedule.should_evaluate(wanted, started) {
             let decided = evaluate(outputs, model, now, self.plan.as_ref(), self.leading);
-            let engine_next = outputs
-                .alerts
-                .lock()
-                .ok()
-                .and_then(|e| e.next_deadline(now));
-            self.schedule
-                .evaluated(started, Instant::now(), engine_next, now, clock);
+            let (next, pending) = match outputs.alerts.lock() {
+                Ok(engine) => (engine.next_deadline(now), engine.pending_count()),
+                Err(_) => (None, 0),
+            };
+            let took = (started, Instant::now());
+            self.schedule.evaluated(took, next, pending, now, clock);
             decided
         } else {
             Vec::new()

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use super::super::model_file::SAVE_EVERY;
-use super::super::{EVALUATION_PACE, SAFETY_TICK};
+use super::super::{EVALUATION_PACE, RELEASE_EVERY, SAFETY_TICK};
 use crate::base::{Clock, Timestamp};
 
 /// The model task's timetable, in real time.
@@ -23,6 +23,8 @@ pub(in crate::app) struct Schedule {
     not_before: Instant,
     /// When the last evaluation ended.
     last: Instant,
+    /// The engine still keeps decided notifications that the dispatcher may come to hold.
+    pending: bool,
     /// When the model file is next checked (`None` without one).
     save_at: Option<Instant>,
 }
@@ -37,15 +39,22 @@ impl Schedule {
             owed: true,
             not_before: start,
             last: start,
+            pending: false,
             save_at: saves.then_some(start),
         }
     }
 
-    /// When to wake up if no event comes first: the earliest deadline, the safety tick, the
-    /// model file's next check, never before pacing allows.
+    /// When to wake up if no event comes first: the earliest deadline, the safety tick (sooner
+    /// while notifications are pending), the model file's next check, never before pacing
+    /// allows.
     pub(in crate::app) fn wake_at(&self) -> Instant {
+        let tick = if self.pending {
+            RELEASE_EVERY
+        } else {
+            SAFETY_TICK
+        };
         [
-            Some(self.last + SAFETY_TICK),
+            Some(self.last + tick),
             self.engine_at,
             self.model_at,
             self.owed.then_some(self.not_before),
@@ -54,7 +63,7 @@ impl Schedule {
         .into_iter()
         .flatten()
         .min()
-        .unwrap_or(self.last + SAFETY_TICK)
+        .unwrap_or(self.last + tick)
         .max(self.not_before)
     }
 
@@ -72,16 +81,17 @@ impl Schedule {
     }
 
     /// Books an evaluation that ran from `started` to `ended` at cluster time `now`, after which
-    /// the engine's next deadline is `engine_next`.
+    /// the engine's next deadline is `engine_next` and it keeps `pending` notifications.
     pub(in crate::app) fn evaluated(
         &mut self,
-        started: Instant,
-        ended: Instant,
+        (started, ended): (Instant, Instant),
         engine_next: Option<Timestamp>,
+        pending: usize,
         now: Timestamp,
         clock: &dyn Clock,
     ) {
         self.owed = false;
+        self.pending = pending > 0;
         self.last = ended;
         self.not_before = ended
             + ended

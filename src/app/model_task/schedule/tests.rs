@@ -47,7 +47,7 @@ fn a_new_schedule_evaluates_and_saves_at_once() {
 fn without_deadlines_only_the_safety_tick_wakes_it() {
     let start = Instant::now();
     let mut schedule = Schedule::new(start, false);
-    schedule.evaluated(start, start, None, t0(), &FixedClock(t0()));
+    schedule.evaluated((start, start), None, 0, t0(), &FixedClock(t0()));
     schedule.model_changes_at(None, t0(), start, &FixedClock(t0()));
     assert_eq!(schedule.wake_at(), start + SAFETY_TICK);
     assert!(!schedule.should_evaluate(false, start), "nothing changed");
@@ -62,7 +62,13 @@ fn a_deadline_in_cluster_time_becomes_a_real_sleep_at_the_clocks_speed() {
     let start = Instant::now();
     let mut schedule = Schedule::new(start, false);
     let in_ten_seconds = t0() + SignedDuration::from_secs(10);
-    schedule.evaluated(start, start, Some(in_ten_seconds), t0(), &Faster(100.0));
+    schedule.evaluated(
+        (start, start),
+        Some(in_ten_seconds),
+        0,
+        t0(),
+        &Faster(100.0),
+    );
     assert_eq!(schedule.wake_at(), start + Duration::from_millis(100));
 
     let in_half_a_second = t0() + SignedDuration::from_millis(500);
@@ -81,7 +87,7 @@ fn an_expensive_evaluation_holds_the_next_back_and_owes_it() {
     let start = Instant::now();
     let mut schedule = Schedule::new(start, false);
     let ended = start + Duration::from_millis(20);
-    schedule.evaluated(start, ended, None, t0(), &FixedClock(t0()));
+    schedule.evaluated((start, ended), None, 0, t0(), &FixedClock(t0()));
     let allowed = ended + Duration::from_millis(60);
     assert!(!schedule.should_evaluate(true, ended + Duration::from_millis(1)));
     assert_eq!(schedule.wake_at(), allowed, "woken for the owed evaluation");
@@ -92,6 +98,16 @@ fn an_expensive_evaluation_holds_the_next_back_and_owes_it() {
 
     // A deadline that falls inside the pause waits for its end.
     let soon = t0() + SignedDuration::from_millis(1);
-    schedule.evaluated(start, ended, Some(soon), t0(), &FixedClock(t0()));
+    schedule.evaluated((start, ended), Some(soon), 0, t0(), &FixedClock(t0()));
     assert_eq!(schedule.wake_at(), allowed);
+}
+
+#[test]
+fn pending_notifications_are_let_go_of_at_the_release_pace() {
+    let start = Instant::now();
+    let mut schedule = Schedule::new(start, false);
+    schedule.evaluated((start, start), None, 2, t0(), &FixedClock(t0()));
+    assert_eq!(schedule.wake_at(), start + RELEASE_EVERY);
+    schedule.evaluated((start, start), None, 0, t0(), &FixedClock(t0()));
+    assert_eq!(schedule.wake_at(), start + SAFETY_TICK);
 }
