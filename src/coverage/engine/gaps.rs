@@ -10,22 +10,25 @@
 //! [`gaps`]: Coverage::gaps
 //! [`rollout_pending`]: Coverage::rollout_pending
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-
 use super::Coverage;
 use crate::base::Timestamp;
 use crate::cluster::NodeInfo;
 use crate::coverage::Cell;
 
 /// Gap cells and rollout counters, by (DaemonSet slot, node slot).
+///
+/// One bit per cell in a bitset per DaemonSet slot: setting one costs no hashing and no
+/// allocation once the row is as wide as the cluster (a first list turns every cell into a gap
+/// and back, 100,000 times at 5,000 nodes x 20), and finding the gaps scans 12.5 KB, not the
+/// 100,000 cells.
 #[derive(Clone, Debug, Default)]
 pub(super) struct GapIndex {
     /// Cells whose state is a gap.
-    gaps: HashSet<(usize, usize)>,
+    gaps: Vec<Bits>,
     /// Cells that count in their DaemonSet's rollout: desired, not updated, on a usable node.
-    rolling: HashSet<(usize, usize)>,
-    /// Per DaemonSet slot, how many of its cells are in `rolling` (absent: none).
-    pending: HashMap<usize, i64>,
+    rolling: Vec<Bits>,
+    /// Per DaemonSet slot, how many of its cells are in `rolling`.
+    pending: Vec<i64>,
     /// Moves whenever a gap cell is re-evaluated or a rollout counter changes.
     version: u64,
 }
@@ -40,39 +43,81 @@ impl GapIndex {
         cell: &Cell,
         node: Option<&NodeInfo>,
     ) {
-        let was_gap = if cell.state.is_gap() {
-            !self.gaps.insert((d, n))
-        } else {
-            self.gaps.remove(&(d, n))
-        };
-        if was_gap || cell.state.is_gap() {
+        let is_gap = cell.state.is_gap();
+        let was_gap = bits(&mut self.gaps, d).set(n, is_gap) != is_gap;
+        if was_gap || is_gap {
             // Detail, pods or `since` of a gap may have changed even when its state did not.
             self.version += 1;
         }
         let rolling = cell.counts.desired && !cell.counts.updated && node.is_some_and(usable);
-        let changed = if rolling {
-            self.rolling.insert((d, n))
-        } else {
-            self.rolling.remove(&(d, n))
-        };
-        if changed {
-            let count = self.pending.entry(d).or_default();
-            *count += if rolling { 1 } else { -1 };
-            if *count == 0 {
-                self.pending.remove(&d);
+        if bits(&mut self.rolling, d).set(n, rolling) {
+            if self.pending.len() <= d {
+                self.pending.resize(d + 1, 0);
             }
+            self.pending[d] += if rolling { 1 } else { -1 };
             self.version += 1;
         }
     }
 
     /// Gap cells, in no particular order.
     pub(super) fn gaps(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        self.gaps.iter().copied()
+        self.gaps
+            .iter()
+            .enumerate()
+            .flat_map(|(d, row)| row.ones().map(move |n| (d, n)))
     }
 
     /// The rollout's pending count of DaemonSet slot `d`.
     pub(super) fn pending(&self, d: usize) -> i64 {
-        self.pending.get(&d).copied().unwrap_or(0)
+        self.pending.get(d).copied().unwrap_or(0)
+    }
+}
+
+/// The row of DaemonSet slot `d`, made if new.
+fn bits(rows: &mut Vec<Bits>, d: usize) -> &mut Bits {
+    if rows.len() <= d {
+        rows.resize_with(d + 1, Bits::default);
+    }
+    &mut rows[d]
+}
+
+/// A set of node slots, one bit each.
+#[derive(Clone, Debug, Default)]
+struct Bits {
+    words: Vec<u64>,
+}
+
+impl Bits {
+    /// Sets bit `n` to `on`; returns whether it changed.
+    fn set(&mut self, n: usize, on: bool) -> bool {
+        let (word, bit) = (n / 64, 1u64 << (n % 64));
+        if word >= self.words.len() {
+            if !on {
+                return false;
+            }
+            self.words.resize(word + 1, 0);
+        }
+        let was = self.words[word] & bit != 0;
+        if on {
+            self.words[word] |= bit;
+        } else {
+            self.words[word] &= !bit;
+        }
+        was != on
+    }
+
+    /// The bits set, in order.
+    fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(i, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    i * 64 + bit
+                })
+            })
+        })
     }
 }
 

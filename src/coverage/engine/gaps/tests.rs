@@ -216,3 +216,19 @@ fn a_rollout_counter_moves_the_version() {
         "the healthy cell left the rollout"
     );
 }
+
+#[test]
+fn bits_set_clear_and_list_across_words() {
+    let mut bits = Bits::default();
+    assert!(
+        !bits.set(500, false),
+        "clearing past the end changes nothing"
+    );
+    assert!(bits.words.is_empty(), "and allocates nothing");
+    for n in [0, 63, 64, 130, 4_999] {
+        assert!(bits.set(n, true));
+    }
+    assert!(!bits.set(64, true), "already set");
+    assert!(bits.set(63, false));
+    assert_eq!(bits.ones().collect::<Vec<_>>(), vec![0, 64, 130, 4_999]);
+}
