@@ -37,9 +37,25 @@ pub use shared_state::{LeaderState, SILENCE_SYNC, merge_silences, sync_silences}
 /// without holding a whole list in the queue.
 pub const WATCH_EVENT_QUEUE: usize = 1024;
 
-/// How often the model task advances time: grace periods expire and blindness is judged at this
-/// resolution (in real time; a simulated cluster may run faster).
-pub const TICK: Duration = Duration::from_millis(250);
+/// The longest the model task goes without evaluating the alert rules, in real time. Every
+/// change the rules read and every deadline (grace, `for`, group timers, silences, blindness,
+/// the model file, a new reconcile plan, a leadership change) wakes it on time; this tick is
+/// only the safety net for a change that announces itself nowhere (a bug, or a new input added
+/// without a wake-up), bounding its delay to a second. On a healthy cluster an evaluation reads
+/// the gap index, not the cells, and costs microseconds, so once a second is free.
+pub const SAFETY_TICK: Duration = Duration::from_secs(1);
+
+/// While the alert engine keeps decided notifications pending, the model task evaluates at
+/// least this often, so that it lets go of those the dispatcher holds by then: the dispatcher's
+/// log of finished notification ids (`notify::store::FINISHED_IDS`) is sized for what can finish
+/// within this time, which was the old evaluation tick's.
+pub const RELEASE_EVERY: Duration = Duration::from_millis(250);
+
+/// After an evaluation that took `c`, the next waits until `c × EVALUATION_PACE` has passed, so
+/// that evaluating takes at most a quarter of the model task's time: one of a few microseconds
+/// (a healthy cluster) delays nothing noticeable, while one of tens of milliseconds (thousands of
+/// gaps) under a stream of pod updates cannot starve the watch events behind it.
+pub const EVALUATION_PACE: f64 = 3.0;
 
 /// Transitions kept for slow subscribers (the demo's printer, the alert engine).
 pub const TRANSITION_BROADCAST: usize = 4096;

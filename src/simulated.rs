@@ -30,6 +30,11 @@ impl Clock for ScenarioClock {
     fn now(&self) -> Timestamp {
         self.0.now()
     }
+
+    fn real_duration(&self, span: jiff::SignedDuration) -> std::time::Duration {
+        self.0
+            .wall_duration(std::time::Duration::try_from(span).unwrap_or_default())
+    }
 }
 
 /// What to attach to a started dsguard besides the simulation; all optional.

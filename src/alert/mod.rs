@@ -13,6 +13,7 @@
 //! again, with the original ids, so no notification is lost between the decision and the outbox.
 
 mod config;
+mod deadline;
 mod route;
 mod rules;
 mod silence;
@@ -20,6 +21,7 @@ mod state;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
@@ -73,10 +75,14 @@ struct Group {
 pub struct AlertEngine {
     settings: AlertSettings,
     rollouts: rules::RolloutTracker,
+    /// When the rules said, at the last evaluation, that time alone may change them.
+    rules_change_at: Option<Timestamp>,
     state: Saved,
     state_file: Option<PathBuf>,
     /// Put before the number of each silence id; a replica's own with `ha.enabled`.
     silence_prefix: String,
+    /// Woken when something outside an evaluation changes what it decides (a silence).
+    changes: Arc<tokio::sync::Notify>,
 }
 
 /// One alert as the API shows it.
@@ -102,9 +108,11 @@ impl AlertEngine {
         Self {
             settings,
             rollouts: rules::RolloutTracker::default(),
+            rules_change_at: None,
             state,
             state_file,
             silence_prefix: String::new(),
+            changes: Arc::default(),
         }
     }
 
@@ -121,13 +129,17 @@ impl AlertEngine {
         now: Timestamp,
         advice: rules::Advice<'_>,
     ) -> Vec<Notification> {
-        let conditions = rules::conditions(
+        let rules::Conditions {
+            holding: conditions,
+            changes_at,
+        } = rules::conditions(
             model,
             now,
             &self.settings.runbook_base_url,
             &mut self.rollouts,
             advice,
         );
+        self.rules_change_at = changes_at;
         let before = serde_json::to_string(&self.state.active).unwrap_or_default();
         let mut holding = BTreeMap::new();
         for condition in conditions {
@@ -190,6 +202,11 @@ impl AlertEngine {
     /// hand over again (the dispatcher accepts each id once).
     pub fn pending(&self) -> Vec<Notification> {
         self.state.pending.clone()
+    }
+
+    /// How many decided notifications are not released yet (see [`AlertEngine::pending`]).
+    pub fn pending_count(&self) -> usize {
+        self.state.pending.len()
     }
 
     /// Lets go of the pending notifications that `held` says the dispatcher holds (durable in
@@ -430,6 +447,7 @@ impl AlertEngine {
         self.state.next_silence += 1;
         self.state.silences.push(silence.clone());
         self.save();
+        self.changes.notify_one();
         Ok(silence)
     }
 
@@ -452,6 +470,7 @@ impl AlertEngine {
         silence.ends_at = now;
         self.state.expired.insert(id.to_owned(), now);
         self.save();
+        self.changes.notify_one();
         true
     }
 

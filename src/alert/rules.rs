@@ -9,7 +9,7 @@ use jiff::SignedDuration;
 use crate::base::Timestamp;
 use crate::cluster::ObjectKey;
 use crate::coverage::{CellState, GapView};
-use crate::model::Model;
+use crate::model::{INCIDENT_WINDOW, Model};
 
 /// How long `DaemonSetRolloutStuck` waits for progress on usable nodes.
 pub const ROLLOUT_STALL: SignedDuration = SignedDuration::from_mins(15);
@@ -29,6 +29,17 @@ pub struct Condition {
     pub for_duration: SignedDuration,
     /// Where to look in dsguard's API.
     pub api_path: String,
+}
+
+/// What the rules say at one moment: the conditions that hold, and when they may next change
+/// without any event (time alone moving a rollout past [`ROLLOUT_STALL`], or a gap past the
+/// [`INCIDENT_WINDOW`] that made it `unreplaced`).
+#[derive(Clone, Debug, Default)]
+pub struct Conditions {
+    /// The conditions that hold now.
+    pub holding: Vec<Condition>,
+    /// The earliest later moment at which they may change with nothing else changing.
+    pub changes_at: Option<Timestamp>,
 }
 
 /// Remembers rollout progress between evaluations (the only history the rules need).
@@ -57,6 +68,36 @@ impl RolloutTracker {
         self.last = seen;
         stalled
     }
+
+    /// When the next rollout that is not stalled yet will be, if none progresses meanwhile.
+    fn next_stall(&self, now: Timestamp) -> Option<Timestamp> {
+        self.last
+            .values()
+            .filter(|(count, _)| *count > 0)
+            .filter_map(|(_, since)| since.checked_add(ROLLOUT_STALL).ok())
+            .filter(|t| *t > now)
+            .min()
+    }
+}
+
+/// When an `unreplaced` gap may stop being one with time alone: its node's incident closed, or
+/// the node joined, longer than [`INCIDENT_WINDOW`] ago (the first moment past the window, which
+/// still counts its last instant). An early answer costs one evaluation; a late one would keep a
+/// stale alert name, so every candidate is taken.
+fn unreplaced_ends(model: &Model, gaps: &[GapView], now: Timestamp) -> Option<Timestamp> {
+    let past_window = INCIDENT_WINDOW + SignedDuration::from_nanos(1);
+    let window_end = |t: Timestamp| t.checked_add(past_window).ok().filter(|end| *end > now);
+    let closed = model
+        .incidents()
+        .closed()
+        .filter_map(|i| i.closed)
+        .filter_map(window_end);
+    let joined = gaps
+        .iter()
+        .filter(|g| g.unreplaced)
+        .filter_map(|g| model.coverage().node_info(&g.node)?.created)
+        .filter_map(window_end);
+    closed.chain(joined).min()
 }
 
 fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -85,39 +126,71 @@ fn annotations(
 /// What the reconcile plan advises for the cell of a DaemonSet on a node, if anything.
 pub type Advice<'a> = &'a dyn Fn(&ObjectKey, &str) -> Option<String>;
 
-/// Every alert condition that holds now; `advice` adds the reconcile plan's advice to the
-/// alerts of the cells it closes.
+/// Every alert condition that holds now, and when they may next change with time alone;
+/// `advice` adds the reconcile plan's advice to the alerts of the cells it closes.
 pub fn conditions(
     model: &Model,
     now: Timestamp,
     runbook_base: &str,
     rollouts: &mut RolloutTracker,
     advice: Advice<'_>,
-) -> Vec<Condition> {
-    if let Some(blind) = model.blindness() {
-        // Blind: nothing else may be said from stale or partial data.
-        let description = format!(
-            "dsguard cannot trust its view of the cluster since {}: {}. Every coverage alert is held \
-             back until it can. Check that dsguard reaches the API server and may list and watch nodes, \
-             daemonsets and pods.",
-            blind.since, blind.reason
-        );
-        return vec![Condition {
-            labels: labels(&[("alertname", "DsguardBlind"), ("severity", "critical")]),
-            annotations: annotations(
-                "dsguard is blind: coverage alerts are held back".to_owned(),
-                description,
-                runbook_base,
-                "DsguardBlind",
-            ),
-            for_duration: BLIND_FOR,
-            api_path: "/readyz".to_owned(),
-        }];
+) -> Conditions {
+    if model.blindness().is_some() {
+        // Blindness ends with an event (a list, a watch, an object), never with time alone.
+        return Conditions {
+            holding: blind_condition(model, runbook_base),
+            changes_at: None,
+        };
     }
+    let gaps = model.gaps(now);
+    let mut holding = gap_conditions(model, &gaps, runbook_base, advice);
+    holding.extend(rollout_conditions(rollouts, model, now, runbook_base));
+    holding.extend(mismatch_conditions(model, runbook_base));
+    let changes_at = [rollouts.next_stall(now), unreplaced_ends(model, &gaps, now)]
+        .into_iter()
+        .flatten()
+        .min();
+    Conditions {
+        holding,
+        changes_at,
+    }
+}
+
+fn blind_condition(model: &Model, runbook_base: &str) -> Vec<Condition> {
+    let Some(blind) = model.blindness() else {
+        return Vec::new();
+    };
+    // Blind: nothing else may be said from stale or partial data.
+    let description = format!(
+        "dsguard cannot trust its view of the cluster since {}: {}. Every coverage alert is held \
+         back until it can. Check that dsguard reaches the API server and may list and watch nodes, \
+         daemonsets and pods.",
+        blind.since, blind.reason
+    );
+    vec![Condition {
+        labels: labels(&[("alertname", "DsguardBlind"), ("severity", "critical")]),
+        annotations: annotations(
+            "dsguard is blind: coverage alerts are held back".to_owned(),
+            description,
+            runbook_base,
+            "DsguardBlind",
+        ),
+        for_duration: BLIND_FOR,
+        api_path: "/readyz".to_owned(),
+    }]
+}
+
+/// The alerts of actionable gaps: one per cell, and one per down node for its stranded pods;
+/// quiet nodes (cordoned, being deleted, under maintenance) say nothing.
+fn gap_conditions(
+    model: &Model,
+    gaps: &[GapView],
+    runbook_base: &str,
+    advice: Advice<'_>,
+) -> Vec<Condition> {
     let coverage = model.coverage();
     let mut out = Vec::new();
     let mut stranded: BTreeMap<String, Vec<&GapView>> = BTreeMap::new();
-    let gaps = model.gaps(now);
     for gap in gaps.iter().filter(|g| g.actionable) {
         let node = coverage.node_info(&gap.node);
         let quiet = node.is_some_and(|n| {
@@ -157,7 +230,18 @@ pub fn conditions(
         }
         out.push(condition);
     }
-    for (key, pending) in rollouts.stalled(coverage.rollout_pending(), now) {
+    out
+}
+
+/// `DaemonSetRolloutStuck` for every rollout without progress for [`ROLLOUT_STALL`].
+fn rollout_conditions(
+    rollouts: &mut RolloutTracker,
+    model: &Model,
+    now: Timestamp,
+    runbook_base: &str,
+) -> Vec<Condition> {
+    let mut out = Vec::new();
+    for (key, pending) in rollouts.stalled(model.coverage().rollout_pending(), now) {
         let description = format!(
             "The rollout of DaemonSet {key} has not progressed for {} minutes: {pending} pod(s) on usable \
              nodes still run an old template. Pods on dead or draining nodes are not counted. Check the new \
@@ -184,7 +268,13 @@ pub fn conditions(
             api_path: format!("/api/v1/daemonsets/{}/{}", key.namespace, key.name),
         });
     }
-    for ds in coverage.daemonsets() {
+    out
+}
+
+/// `DaemonSetControllerMismatch` for every DaemonSet whose counts differ from its status.
+fn mismatch_conditions(model: &Model, runbook_base: &str) -> Vec<Condition> {
+    let mut out = Vec::new();
+    for ds in model.coverage().daemonsets() {
         let Some(status) = ds.controller else {
             continue;
         };

@@ -231,6 +231,8 @@ impl super::AlertEngine {
         self.state.next_silence = self.state.next_silence.max(highest.unwrap_or(0));
         if changed {
             self.save();
+            // What the next evaluation decides may differ: wake the model task now.
+            self.changes.notify_one();
         }
         SharedSilences { silences: list }
     }

@@ -1,24 +1,29 @@
-//! The model task: the one writer of the model. It applies watch events in batches, ticks the
-//! clock, evaluates the alert rules, saves the model's clocks, publishes transitions and hands
-//! the decided notifications over (only while leading, with `ha.enabled`).
+//! The model task: the one writer of the model. It applies watch events in batches, advances the
+//! clock, evaluates the alert rules after the changes they read and at the next deadline, saves
+//! the model's clocks, publishes transitions and hands the decided notifications over (only
+//! while leading, with `ha.enabled`).
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::{broadcast, mpsc, watch};
 
+use super::WATCH_EVENT_QUEUE;
 use super::model_file::ModelFile;
 use super::shared_state::LeaderState;
-use super::{TICK, WATCH_EVENT_QUEUE};
 use crate::alert::SharedEngine;
-use crate::base::Clock;
-use crate::cluster::{Leadership, WatchEvent};
+use crate::base::{Clock, Timestamp};
+use crate::cluster::{Leadership, Object, ObjectKey, ObjectRef, WatchEvent};
 use crate::coverage::Transition;
 use crate::metrics::Metrics;
-use crate::model::SharedModel;
+use crate::model::{Model, SharedModel};
 use crate::notification::Notification;
 use crate::notify::DispatcherHandle;
-use crate::reconcile::ReconcileHandle;
+use crate::reconcile::{Plan, ReconcileHandle};
+
+mod schedule;
+
+use schedule::Schedule;
 
 /// What the model task feeds besides the model.
 pub(super) struct Outputs {
@@ -38,9 +43,10 @@ pub(super) struct Outputs {
     pub(super) shared: Option<LeaderState>,
 }
 
-/// Owns the writes to the model: applies watch events in batches, ticks the clock, evaluates the
-/// alert rules on every tick, publishes transitions and hands notifications over. It first hands
-/// over again what the engine decided before a crash and the dispatcher may not hold.
+/// Owns the writes to the model: applies watch events in batches, advances the clock, evaluates
+/// the alert rules when something they read changed or a deadline passed (see [`Schedule`]),
+/// publishes transitions and hands notifications over. It first hands over again what the
+/// engine decided before a crash and the dispatcher may not hold.
 pub(super) async fn model_task(
     mut events: mpsc::Receiver<WatchEvent>,
     model: SharedModel,
@@ -48,68 +54,53 @@ pub(super) async fn model_task(
     metrics: Arc<Metrics>,
     mut outputs: Outputs,
 ) {
-    let mut ticker = tokio::time::interval(TICK);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut batch = Vec::with_capacity(WATCH_EVENT_QUEUE);
-    // Until every watch has listed once, transitions only reflect the order of the lists.
-    let mut synced_once = false;
-    // With `ha.enabled` a leader first takes the shared state over (in `deliver`).
-    let mut leading = outputs.leading() && outputs.shared.is_none();
-    if leading {
+    let Ok(silences) = outputs.alerts.lock().map(|engine| engine.changes()) else {
+        return;
+    };
+    let mut plans = outputs.reconcile.published();
+    // A new term hands the pending notifications over at once, not at the next evaluation.
+    let mut leadership = outputs.leadership.clone();
+    let mut pass = Pass {
+        schedule: Schedule::new(Instant::now(), outputs.model_file.is_some()),
+        plan: outputs.reconcile.latest().plan,
+        synced_once: false,
+        // With `ha.enabled` a leader first takes the shared state over (in `deliver`).
+        leading: outputs.leading() && outputs.shared.is_none(),
+    };
+    if pass.leading {
         hand_over_pending(&outputs).await;
     }
     loop {
-        let ticked = tokio::select! {
+        let wake = tokio::time::Instant::from_std(pass.schedule.wake_at());
+        let timed = tokio::select! {
             received = events.recv_many(&mut batch, WATCH_EVENT_QUEUE) => {
                 if received == 0 {
                     return;
                 }
                 false
             }
-            _ = ticker.tick() => true,
+            () = tokio::time::sleep_until(wake) => true,
+            () = silences.notified() => true,
+            Ok(()) = plans.changed() => {
+                pass.plan = outputs.reconcile.latest().plan;
+                true
+            }
+            Some(Ok(())) = leadership_changed(leadership.as_mut()) => true,
         };
         let started = Instant::now();
-        let (changed, notifications) = {
-            let Ok(mut model) = model.lock() else {
+        let passed = match model.lock() {
+            Ok(mut model) => pass.run(&mut model, &mut batch, timed, clock.as_ref(), &outputs),
+            Err(_) => {
                 tracing::error!("model lock poisoned");
                 return;
-            };
-            let now = clock.now();
-            let mut changed = Vec::new();
-            for event in batch.drain(..) {
-                changed.extend(model.handle(event, now));
             }
-            changed.extend(model.tick(now));
-            if !synced_once && model.health().resources().values().all(|h| h.synced) {
-                synced_once = true;
-                changed.clear();
-            }
-            let plan = if ticked {
-                outputs.reconcile.latest().plan
-            } else {
-                None
-            };
-            let advice = |ds: &crate::cluster::ObjectKey, node: &str| {
-                plan.as_ref().and_then(|p| p.advice(ds, node))
-            };
-            let notifications = match (ticked, outputs.alerts.lock()) {
-                (true, Ok(mut engine)) => {
-                    engine.release_held(&|n: &Notification| outputs.held(n));
-                    let decided = engine.evaluate_with_advice(&model, now, &advice);
-                    if !leading {
-                        engine.coalesce_pending();
-                    }
-                    decided
-                }
-                _ => Vec::new(),
-            };
-            (
-                if synced_once { changed } else { Vec::new() },
-                notifications,
-            )
         };
+        let (changed, notifications) = passed;
         metrics.evaluation.observe(started.elapsed().as_secs_f64());
-        if let (true, Some(file)) = (ticked, &mut outputs.model_file) {
+        if let Some(file) = &mut outputs.model_file
+            && pass.schedule.save_due(Instant::now())
+        {
             file.save(&model, clock.now(), false).await;
         }
         for t in changed {
@@ -118,12 +109,113 @@ pub(super) async fn model_task(
                 let _ = sender.send(t);
             }
         }
-        deliver(&mut outputs, notifications, &mut leading).await;
+        deliver(&mut outputs, notifications, &mut pass.leading).await;
     }
 }
 
-/// Hands this tick's notifications over, if this replica leads (always, without `ha.enabled`).
-/// A replica that has just become leader hands over everything pending instead.
+/// Waits for the leadership to change; never, without `ha.enabled`.
+async fn leadership_changed(
+    leadership: Option<&mut watch::Receiver<Leadership>>,
+) -> Option<Result<(), watch::error::RecvError>> {
+    match leadership {
+        Some(receiver) => Some(receiver.changed().await),
+        None => std::future::pending().await,
+    }
+}
+
+/// What the model task carries from one pass to the next.
+struct Pass {
+    schedule: Schedule,
+    /// The latest reconcile plan, read when the executor publishes one.
+    plan: Option<Plan>,
+    /// Until every watch has listed, transitions only reflect the order of the lists.
+    synced_once: bool,
+    leading: bool,
+}
+
+impl Pass {
+    /// Applies the batch, advances time, and evaluates the rules if something they read changed
+    /// or `timed` (a deadline, a silence or a new plan woke the task). Returns the transitions to
+    /// publish and the notifications decided.
+    fn run(
+        &mut self,
+        model: &mut Model,
+        batch: &mut Vec<WatchEvent>,
+        timed: bool,
+        clock: &dyn Clock,
+        outputs: &Outputs,
+    ) -> (Vec<Transition>, Vec<Notification>) {
+        let now = clock.now();
+        let before = (model.coverage().gap_version(), model.blindness().is_some());
+        let mut wanted = timed;
+        let mut changed = Vec::new();
+        for event in batch.drain(..) {
+            wanted |= read_by_rules(&event);
+            changed.extend(model.handle(event, now));
+        }
+        changed.extend(model.tick(now));
+        wanted |= !changed.is_empty()
+            || before != (model.coverage().gap_version(), model.blindness().is_some());
+        if !self.synced_once && model.health().resources().values().all(|h| h.synced) {
+            self.synced_once = true;
+            changed.clear();
+        }
+        let started = Instant::now();
+        let notifications = if self.schedule.should_evaluate(wanted, started) {
+            let decided = evaluate(outputs, model, now, self.plan.as_ref(), self.leading);
+            let (next, pending) = match outputs.alerts.lock() {
+                Ok(engine) => (engine.next_deadline(now), engine.pending_count()),
+                Err(_) => (None, 0),
+            };
+            let took = (started, Instant::now());
+            self.schedule.evaluated(took, next, pending, now, clock);
+            decided
+        } else {
+            Vec::new()
+        };
+        let next = model.next_deadline(now);
+        self.schedule
+            .model_changes_at(next, now, Instant::now(), clock);
+        if !self.synced_once {
+            changed.clear();
+        }
+        (changed, notifications)
+    }
+}
+
+/// Whether an event changes what the rules read beyond the cells (whose changes the gap index
+/// reports): a node's quiet or usable state, a DaemonSet's controller status.
+fn read_by_rules(event: &WatchEvent) -> bool {
+    matches!(
+        event,
+        WatchEvent::Applied(Object::Node(_) | Object::DaemonSet(_))
+            | WatchEvent::Deleted(ObjectRef::Node(_) | ObjectRef::DaemonSet(_))
+    )
+}
+
+/// Lets go of what the dispatcher holds and evaluates the rules at `now`, with the reconcile
+/// plan's advice; returns the notifications decided.
+fn evaluate(
+    outputs: &Outputs,
+    model: &Model,
+    now: Timestamp,
+    plan: Option<&Plan>,
+    leading: bool,
+) -> Vec<Notification> {
+    let advice = |ds: &ObjectKey, node: &str| plan.and_then(|p| p.advice(ds, node));
+    let Ok(mut engine) = outputs.alerts.lock() else {
+        return Vec::new();
+    };
+    engine.release_held(&|n: &Notification| outputs.held(n));
+    let decided = engine.evaluate_with_advice(model, now, &advice);
+    if !leading {
+        engine.coalesce_pending();
+    }
+    decided
+}
+
+/// Hands this evaluation's notifications over, if this replica leads (always, without
+/// `ha.enabled`). A replica that has just become leader hands over everything pending instead.
 async fn deliver(outputs: &mut Outputs, notifications: Vec<Notification>, leading: &mut bool) {
     let was_leading = std::mem::replace(leading, outputs.leading());
     if let Some(shared) = &mut outputs.shared {
@@ -150,7 +242,7 @@ async fn deliver(outputs: &mut Outputs, notifications: Vec<Notification>, leadin
         return;
     }
     if !was_leading {
-        // Everything decided so far, this tick's decisions included, is pending.
+        // Everything decided so far, this evaluation's decisions included, is pending.
         tracing::info!("leading now: handing over the pending notifications");
         hand_over_pending(outputs).await;
         return;

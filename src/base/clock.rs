@@ -10,6 +10,12 @@ use super::Timestamp;
 pub trait Clock: Send + Sync + Debug {
     /// Now.
     fn now(&self) -> Timestamp;
+
+    /// How long to wait in real time for `span` of this clock's time to pass: the same, unless
+    /// the clock runs faster than real time (a simulated cluster). Zero if `span` is not positive.
+    fn real_duration(&self, span: jiff::SignedDuration) -> std::time::Duration {
+        std::time::Duration::try_from(span).unwrap_or_default()
+    }
 }
 
 /// The system clock.

@@ -123,6 +123,8 @@ pub struct Coverage {
     /// The out-of-line parts of the cells.
     sidecar: Sidecar,
     transitions: Vec<Transition>,
+    /// Gap cells and rollout counters, kept as cells change.
+    index: gaps::GapIndex,
 }
 
 impl Coverage {
@@ -141,6 +143,7 @@ impl Coverage {
             width: 0,
             sidecar: Sidecar::default(),
             transitions: Vec::new(),
+            index: gaps::GapIndex::default(),
         }
     }
 
@@ -225,6 +228,7 @@ impl Coverage {
         };
         let slot = self.daemonsets.remove(d);
         for (n, mut cell) in slot.cells.into_iter().enumerate() {
+            self.index.cell_changed(d, n, EXCLUDED, None);
             if let Some(t) = self.sidecar.next_check(&cell) {
                 self.timers.remove(&(t, index(d), index(n)));
             }
@@ -448,6 +452,7 @@ impl Coverage {
             let key = ds.info.key.clone();
             self.push_transition(key, n, from, to, now);
         }
+        self.index_cell(d, n);
     }
 
     fn push_transition(
@@ -482,11 +487,13 @@ fn summary(cell: &Slot) -> CellSummary {
     }
 }
 
+mod gaps;
 mod pods;
 mod restore;
 mod slots;
 mod store;
 
+use gaps::EXCLUDED;
 use pods::owner_key;
 mod views;
 

@@ -132,6 +132,16 @@ impl WatchHealth {
         };
     }
 
+    /// The next moment at which blindness may change without an event: a failing watch
+    /// reaching the staleness bound. `None` when no watch is failing.
+    pub fn next_judgement(&self) -> Option<Timestamp> {
+        self.resources
+            .values()
+            .filter_map(|h| h.failing_since)
+            .map(|since| since.checked_add(self.staleness).unwrap_or(Timestamp::MAX))
+            .min()
+    }
+
     /// Why dsguard is blind, if it is.
     pub fn blindness(&self) -> Option<&Blindness> {
         self.blind.as_ref()

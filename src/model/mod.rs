@@ -294,6 +294,17 @@ impl Model {
         came_back || joined_during_one
     }
 
+    /// The earliest moment after `now` at which [`Model::tick`] may change something without
+    /// any event: a cell's deadline (grace, deletion, availability, new node) or a failing
+    /// watch's staleness bound. `None` when nothing waits for time.
+    pub fn next_deadline(&self, now: Timestamp) -> Option<Timestamp> {
+        [self.coverage.next_deadline(), self.health.next_judgement()]
+            .into_iter()
+            .flatten()
+            .filter(|t| *t > now)
+            .min()
+    }
+
     /// The coverage engine.
     pub fn coverage(&self) -> &Coverage {
         &self.coverage

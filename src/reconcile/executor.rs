@@ -22,6 +22,8 @@ use crate::model::SharedModel;
 #[derive(Clone, Debug, Default)]
 pub struct ReconcileHandle {
     latest: Arc<Mutex<Latest>>,
+    /// Counts the plans published, for those that act on each new one.
+    published: Arc<watch::Sender<u64>>,
 }
 
 /// What the last run saw.
@@ -41,8 +43,14 @@ impl ReconcileHandle {
         self.latest.lock().expect("reconcile handle").clone()
     }
 
+    /// Changes whenever a run publishes a plan (the alert rules add its advice).
+    pub fn published(&self) -> watch::Receiver<u64> {
+        self.published.subscribe()
+    }
+
     fn publish(&self, latest: Latest) {
         *self.latest.lock().expect("reconcile handle") = latest;
+        self.published.send_modify(|count| *count += 1);
     }
 }
 

@@ -135,6 +135,7 @@ impl Coverage {
             ds.states.apply(slot.state, -1);
             ds.states.apply(CellState::Excluded, 1);
             self.sidecar.clear(slot);
+            self.index.cell_changed(d, n, super::gaps::EXCLUDED, None);
         }
     }
 }

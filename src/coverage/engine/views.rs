@@ -106,16 +106,12 @@ impl Coverage {
 
     /// Every gap, sorted by DaemonSet and node.
     pub fn gaps(&self, now: Timestamp) -> Vec<GapView> {
-        // Views are built for gap cells only: this runs on every alert tick and every scrape.
+        // The gap index names the gap cells: this runs on every alert evaluation and every
+        // scrape, and must not visit the healthy and excluded rest.
         let mut gaps: Vec<_> = self
-            .daemonsets
-            .iter()
-            .flat_map(|(d, ds)| {
-                self.nodes
-                    .iter()
-                    .filter(move |(n, _)| ds.cells[*n].state.is_gap())
-                    .map(move |(n, _)| self.cell_view(d, n))
-            })
+            .index
+            .gaps()
+            .map(|(d, n)| self.cell_view(d, n))
             .map(|view| GapView {
                 namespace: view.daemonset.namespace,
                 daemonset: view.daemonset.name,
@@ -156,35 +152,12 @@ impl Coverage {
     /// Per DaemonSet, the pods a rollout still has to replace on usable nodes: Ready, not
     /// cordoned, not being deleted by the autoscaler, not under maintenance. Pods on dead or
     /// draining nodes are left out, so a rollout held up only by them is not "stuck".
+    /// Counted as cells change (the gap index), not by visiting the cells.
     pub fn rollout_pending(&self) -> Vec<(ObjectKey, i64)> {
-        let usable: Vec<bool> = (0..self.width)
-            .map(|n| {
-                self.nodes
-                    .get(n)
-                    .and_then(|slot| slot.info.as_ref())
-                    .is_some_and(|node| {
-                        !node.is_down()
-                            && !node.is_cordoned()
-                            && !node.is_autoscaler_deleting()
-                            && !node.is_in_maintenance()
-                    })
-            })
-            .collect();
         let mut pending: Vec<(ObjectKey, i64)> = self
             .daemonsets
             .iter()
-            .map(|(_, ds)| {
-                let count = ds
-                    .cells
-                    .iter()
-                    .zip(&usable)
-                    .filter(|(slot, usable)| {
-                        let counts = slot.counts();
-                        **usable && counts.desired && !counts.updated
-                    })
-                    .count();
-                (ds.info.key.clone(), count as i64)
-            })
+            .map(|(d, ds)| (ds.info.key.clone(), self.index.pending(d)))
             .collect();
         pending.sort();
         pending
