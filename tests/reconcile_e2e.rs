@@ -113,8 +113,8 @@ impl Harness {
         if blind {
             model.handle(WatchEvent::Failed(Resource::DaemonSets, "test"), now);
         } else {
-            model.handle(WatchEvent::Listing(Resource::DaemonSets), now);
-            model.handle(WatchEvent::Synced(Resource::DaemonSets), now);
+            // The watch is accepted again (a relist would have to list the DaemonSets).
+            model.handle(WatchEvent::WatchStarted(Resource::DaemonSets), now);
         }
     }
 

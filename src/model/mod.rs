@@ -174,17 +174,12 @@ impl Model {
     }
 
     /// A relist completed: what the model holds of the resource and the list did not contain was
-    /// deleted while the watch was down. A relist that listed nothing at all deletes nothing: the
-    /// watch events carry no count, and a `Listing` then `Synced` with nothing between is also
-    /// how a caller marks a watch healthy again without a new list (the reconcile end-to-end
-    /// test's harness does).
+    /// deleted while the watch was down, also when the list was empty (as the watcher's own set
+    /// of known objects made it before the model took this over).
     fn finish_relist(&mut self, resource: Resource, now: Timestamp) {
         let Some(seen) = self.relisting.remove(&resource) else {
             return;
         };
-        if seen.is_empty() {
-            return;
-        }
         let gone: Vec<ObjectRef> = self.holds(resource).filter(|r| !seen.contains(r)).collect();
         for reference in gone {
             self.delete(reference, now);

@@ -13,7 +13,8 @@
 use super::Coverage;
 use crate::base::Timestamp;
 use crate::cluster::NodeInfo;
-use crate::coverage::{CellCounts, CellState};
+use crate::coverage::CellState;
+use crate::coverage::cell::CellCounts;
 
 /// How a cell that is gone (its DaemonSet or node deleted) is booked: excluded, counting nowhere.
 pub(super) const EXCLUDED: (CellState, CellCounts) = (
@@ -162,7 +163,8 @@ impl Coverage {
     pub(super) fn index_cell(&mut self, d: usize, n: usize) {
         let node = self.nodes.get(n).and_then(|slot| slot.info.as_ref());
         let cell = &self.daemonsets[d].cells[n];
-        self.index.cell_changed(d, n, (cell.state, cell.counts()), node);
+        self.index
+            .cell_changed(d, n, (cell.state, cell.counts()), node);
     }
 }
 
