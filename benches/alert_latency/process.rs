@@ -170,6 +170,27 @@ pub async fn run() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `DSGUARD_BENCH_LOG=<file>`: each `dsguard run` logs at info level, appended to that file;
+/// without it only errors, to the terminal.
+fn log_level() -> &'static str {
+    match std::env::var_os("DSGUARD_BENCH_LOG") {
+        Some(_) => "info",
+        None => "error",
+    }
+}
+
+fn log_file() -> Stdio {
+    match std::env::var_os("DSGUARD_BENCH_LOG") {
+        Some(path) => std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map(Stdio::from)
+            .unwrap_or_else(|_| Stdio::inherit()),
+        None => Stdio::inherit(),
+    }
+}
+
 /// Starts `dsguard run` in its own process and waits until it is ready.
 async fn start_dsguard(dir: &std::path::Path, kubeconfig: &std::path::Path) -> Killed {
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
@@ -179,8 +200,9 @@ async fn start_dsguard(dir: &std::path::Path, kubeconfig: &std::path::Path) -> K
             .arg(dir.join("dsguard.yaml"))
             .arg("--kubeconfig")
             .arg(kubeconfig)
-            .env("DSGUARD__LOG__LEVEL", "error")
+            .env("DSGUARD__LOG__LEVEL", log_level())
             .stdout(Stdio::null())
+            .stderr(log_file())
             .spawn()
             .expect("start dsguard"),
     );
@@ -190,8 +212,8 @@ async fn start_dsguard(dir: &std::path::Path, kubeconfig: &std::path::Path) -> K
     dsguard
 }
 
-/// Each marked node's latency: the first notification after its mark, counted only if the
-/// round's dsguard was ready before the mark.
+/// Each marked node's latency: from its mark to the first notification of its round's dsguard,
+/// counted only if that dsguard was ready before the mark.
 fn report(marked: &[(String, Instant)], received: &[(String, Instant)], readies: &[Instant]) {
     let mut latencies = Vec::new();
     let mut missing = Vec::new();
@@ -206,8 +228,22 @@ fn report(marked: &[(String, Instant)], received: &[(String, Instant)], readies:
             early += 1;
             continue;
         }
-        match received.iter().find(|(n, got)| n == node && got >= at) {
-            Some((_, got)) => latencies.push(got.saturating_duration_since(*at)),
+        // The first notification from this round's process: dsguard's own watch may deliver the
+        // node's change a little before the observer's does, so it may precede the mark (then
+        // the latency counts as 0).
+        let ready = readies[round];
+        match received.iter().find(|(n, got)| n == node && *got >= ready) {
+            Some((_, got)) => {
+                let latency = got.saturating_duration_since(*at);
+                if latency > Duration::from_millis(50) {
+                    println!(
+                        "  {node} (round {round}): {:.1} ms, marked at {}",
+                        latency.as_secs_f64() * 1e3,
+                        jiff::Timestamp::now() - (Instant::now() - *at)
+                    );
+                }
+                latencies.push(latency);
+            }
             None => missing.push(node.as_str()),
         }
     }
