@@ -434,7 +434,11 @@ fn next_check(
         .iter()
         .filter_map(|p| p.deletion)
         .map(|d| add(d.deadline, settings.termination_slack));
-    let available = primary.and_then(|p| p.available_from(input.ds.min_ready_seconds));
+    // Available strictly after `available_from` (the controller's `Before(now)`): evaluated at
+    // that very moment the pod is not available yet, so the check is booked just after it.
+    let available = primary
+        .and_then(|p| p.available_from(input.ds.min_ready_seconds))
+        .map(|t| add(t, SignedDuration::from_nanos(1)));
     let new_node_ends = (verdict.reason == Reason::NewNode)
         .then(|| input.node.and_then(|n| n.created))
         .flatten()
