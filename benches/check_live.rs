@@ -5,24 +5,18 @@
 //!
 //! Run: `cargo bench --bench check_live`. Prints its figures.
 
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, ListParams};
+use support::{Killed, median};
 
 const SPEC: &str = "nodes=5000,daemonsets=20,fail=10";
 const RUNS: usize = 5;
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 async fn bare_list<K>(client: &kube::Client, params: ListParams) -> usize
 where
@@ -39,11 +33,6 @@ where
             _ => return count,
         }
     }
-}
-
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
 }
 
 fn main() {

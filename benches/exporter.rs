@@ -95,8 +95,8 @@ fn measure(runtime: &tokio::runtime::Runtime, nodes: usize, last: bool) -> Figur
         cpu.push(cpu_used);
         std::thread::sleep(Duration::from_secs(2));
         let pid = dsguard.0.id();
-        rss.push(Duration::from_millis(status_kib(pid, "VmRSS:")));
-        peak.push(Duration::from_millis(status_kib(pid, "VmHWM:")));
+        rss.push(status_kib(pid, "VmRSS:"));
+        peak.push(status_kib(pid, "VmHWM:"));
         if last && run == RUNS - 1 {
             scrapes = scrape(addr);
         }
@@ -113,8 +113,8 @@ fn measure(runtime: &tokio::runtime::Runtime, nodes: usize, last: bool) -> Figur
         bare: median(bare),
         ready: median(ready),
         cpu: median(cpu),
-        rss_kib: median(rss).as_millis() as u64,
-        peak_kib: median(peak).as_millis() as u64,
+        rss_kib: median(rss),
+        peak_kib: median(peak),
         value_mbps,
         slim_mbps,
         scrapes,

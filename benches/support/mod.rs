@@ -82,8 +82,8 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// The median of some samples.
-pub fn median(mut samples: Vec<Duration>) -> Duration {
+/// The median of some samples (times, or sizes in KiB).
+pub fn median<T: Ord + Copy>(mut samples: Vec<T>) -> T {
     samples.sort();
     samples[samples.len() / 2]
 }
